@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+export const HttpMethodSchema = z.enum(HTTP_METHODS);
+export type HttpMethod = z.infer<typeof HttpMethodSchema>;
+
+/** One operation of the spec, as the stages see it. `key` is "METHOD /path", unique per spec. */
+export const EndpointSchema = z.object({
+  key: z.string(),
+  method: HttpMethodSchema,
+  path: z.string(),
+  operationId: z.string().nullable(),
+  summary: z.string().nullable(),
+  tags: z.array(z.string()),
+  /** File group of the generated test project: the first tag, else the first path segment. */
+  group: z.string(),
+});
+export type Endpoint = z.infer<typeof EndpointSchema>;
+
+export const CASE_KINDS = [
+  'positive',
+  'missing_required_param',
+  'missing_required_field',
+  'wrong_type',
+  'ai',
+] as const;
+export const CaseKindSchema = z.enum(CASE_KINDS);
+export type CaseKind = z.infer<typeof CaseKindSchema>;
+
+const ScalarSchema = z.union([z.string(), z.number(), z.boolean()]);
+
+/** The request a case sends, relative to the base URL. */
+export const CaseRequestSchema = z.object({
+  method: HttpMethodSchema,
+  /** Path template of the spec, e.g. /pets/{petId}. */
+  path: z.string(),
+  pathParams: z.record(z.string(), ScalarSchema),
+  query: z.record(z.string(), z.union([ScalarSchema, z.array(ScalarSchema)])),
+  headers: z.record(z.string(), z.string()),
+  contentType: z.string().nullable(),
+  body: z.unknown().optional(),
+});
+export type CaseRequest = z.infer<typeof CaseRequestSchema>;
+
+/** What a conforming server answers. `status` wins over `statusClass` when both are set. */
+export const CaseExpectationSchema = z.object({
+  status: z.number().int().min(100).max(599).nullable(),
+  statusClass: z.enum(['2xx', '3xx', '4xx', '5xx']),
+  /** JSON Schema of the response body for that status, dereferenced; null when the spec documents none. */
+  responseSchema: z.unknown().nullable(),
+});
+export type CaseExpectation = z.infer<typeof CaseExpectationSchema>;
+
+/** One generated test case: the unit of cases.json, the node:test suite and the Postman collection. */
+export const TestCaseSchema = z.object({
+  id: z.string(),
+  endpoint: z.string(),
+  group: z.string(),
+  source: z.enum(['foundation', 'ai']),
+  kind: CaseKindSchema,
+  title: z.string(),
+  /** Why this case exists, for the person reading a failure. */
+  reason: z.string(),
+  request: CaseRequestSchema,
+  expect: CaseExpectationSchema,
+});
+export type TestCase = z.infer<typeof TestCaseSchema>;

@@ -1,0 +1,67 @@
+import type { WorkStage } from '@spectest/contracts';
+
+/** Thrown by a work handler to ask for a later retry (the message is nak'ed with a delay). */
+export class RetryLaterError extends Error {
+  constructor(message: string, readonly delayMs = 1000) {
+    super(message);
+    this.name = 'RetryLaterError';
+  }
+}
+
+/** Thrown by a work handler (or raised by the transport for an unparseable message): never retry (JetStream `term`). */
+export class PoisonMessageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoisonMessageError';
+  }
+}
+
+export interface WorkDelivery {
+  /** 1 on first delivery, then 2, 3, ... on redeliveries. */
+  attempt: number;
+  /** Tells the broker we are still working (JetStream `working`), so a long stage is not redelivered. */
+  inProgress(): void;
+}
+
+/**
+ * Handler of one stage's work. Resolving acks the message (after the handler committed its effects);
+ * throwing RetryLaterError naks with delay; PoisonMessageError terms; any other error naks with backoff
+ * until `maxDeliver`, after which `onGiveUp` of the consumer options runs and the message is termed.
+ */
+export type WorkHandler = (payload: unknown, delivery: WorkDelivery) => Promise<void>;
+
+export interface ConsumeOptions {
+  /** Concurrent messages in flight for this consumer in this process. */
+  concurrency?: number;
+  /** Deliveries before giving up (default 5). */
+  maxDeliver?: number;
+  /** How long a delivery may go without ack/inProgress before the broker redelivers it (default 30 s). */
+  ackWaitMs?: number;
+  /** Called once when a message is given up after maxDeliver attempts (to fail the task with a clear code). */
+  onGiveUp?: (payload: unknown, error: unknown) => Promise<void>;
+}
+
+export interface WorkConsumer {
+  /** Stop taking new messages, wait for in-flight handlers up to `timeoutMs`, then release what is left. */
+  drain(timeoutMs?: number): Promise<void>;
+}
+
+export type Unsubscribe = () => Promise<void>;
+
+/**
+ * The messaging the system needs, with two implementations that pass the same conformance tests:
+ * NATS (JetStream work queues + core NATS fan-out) and in-process (the embedded mode).
+ */
+export interface Messaging {
+  /** Durable, at-least-once work for a stage worker. Resolves once the broker stored the message. */
+  publishWork(stage: WorkStage, payload: unknown): Promise<void>;
+  consumeWork(stage: WorkStage, handler: WorkHandler, options?: ConsumeOptions): Promise<WorkConsumer>;
+  /** Best-effort fan-out (core NATS): events after commit, control messages. Subjects from contracts. */
+  publish(subject: string, payload: unknown): Promise<void>;
+  /** Subscribe to a subject or wildcard; the handler gets the subject and the decoded JSON payload. */
+  subscribe(subject: string, handler: (payload: unknown, subject: string) => void): Promise<Unsubscribe>;
+  /** Throws when the broker is unreachable (readiness). */
+  ping(): Promise<void>;
+  /** Drain consumers and subscriptions, then close the connection. */
+  close(): Promise<void>;
+}
