@@ -20,6 +20,7 @@ module.exports = {
   maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,apps}/*/src/**/*.spec.ts'] },
+    { ...common, displayName: 'repo', testMatch: ['<rootDir>/tests/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/tests/**/*.e2e-spec.ts'], testTimeout: 180000, slowTestThreshold: 60 },
   ],
 };
