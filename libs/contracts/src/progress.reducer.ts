@@ -83,6 +83,9 @@ const refuse = (reason: 'task_ended' | 'stage_order' | 'invalid_update', detail:
   detail,
 });
 
+/** 0..1; a non-finite report (e.g. 0/0 from a stage with no endpoints) counts as 0, so no NaN reaches the wire. */
+const clamp01 = (x: number | undefined): number => (x !== undefined && Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
+
 function closeStage(info: StageInfo, status: StageStatus, nowIso: string, nowMs: number): StageInfo {
   const startedAt = info.startedAt ?? nowIso;
   return {
@@ -129,10 +132,10 @@ export function reduceProgress(state: TaskSnapshot, update: ProgressUpdate, now:
     const stageStatus = update.stageStatus ?? 'running';
     if (stageStatus === 'running') {
       stages[target] = { ...targetInfo, status: 'running', startedAt: targetInfo.startedAt ?? nowIso };
-      stageProgress = Math.min(1, Math.max(0, update.stageProgress ?? 0));
+      stageProgress = clamp01(update.stageProgress);
     } else {
       stages[target] = closeStage(targetInfo, stageStatus, nowIso, nowMs);
-      stageProgress = stageStatus === 'failed' ? Math.min(1, Math.max(0, update.stageProgress ?? 0)) : 1;
+      stageProgress = stageStatus === 'failed' ? clamp01(update.stageProgress) : 1;
     }
     stage = update.stage;
     progress = Math.max(progress, progressInBand(update.stage, stageProgress));
@@ -231,7 +234,7 @@ function stageProgressOf(state: TaskSnapshot): number {
  */
 function estimateEta(status: TaskSnapshot['status'], progress: number, elapsedMs: number, fromStage?: number | null): number | null {
   if (isTerminalStatus(status)) return 0;
-  if (fromStage !== undefined && fromStage !== null) return Math.max(0, Math.round(fromStage));
+  if (fromStage !== undefined && fromStage !== null && Number.isFinite(fromStage)) return Math.max(0, Math.round(fromStage));
   if (status !== 'running' || progress < 5 || elapsedMs < 500) return null;
   return Math.max(0, Math.round((elapsedMs * (100 - progress)) / progress));
 }
