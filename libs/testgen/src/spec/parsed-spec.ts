@@ -1,0 +1,16 @@
+import { Endpoint } from '@spectest/contracts';
+
+/** A spec after the parsing stage: what every later stage reads. JSON-serialisable throughout. */
+export interface ParsedSpec {
+  title: string;
+  version: string;
+  /** The version the source document declared ("2.0", "3.0.3", "3.1.0"), before any conversion. */
+  openapiVersion: string;
+  /** The normalised OpenAPI 3.x document, dereferenced, with recursion cut (no cycles, no `$ref`). */
+  document: Record<string, unknown>;
+  endpoints: Endpoint[];
+  warnings: string[];
+}
+
+export type ReadSpecStep = 'read' | 'validate' | 'dereference' | 'endpoints';
+export type ReadSpecStepListener = (step: ReadSpecStep) => void | Promise<void>;
