@@ -172,8 +172,9 @@ export async function startFakeModelServer(opts: FakeModelServerOptions = {}): P
     async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      const closing = [...sockets].map((s) => new Promise<void>((resolve) => (s.destroyed && !sockets.has(s) ? resolve() : s.once('close', () => resolve()))));
       for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...closing, new Promise<void>((resolve) => server.close(() => resolve()))]);
     },
   };
 }
