@@ -37,6 +37,11 @@ export interface ConsumeOptions {
   maxDeliver?: number;
   /** How long a delivery may go without ack/inProgress before the broker redelivers it (default 30 s). */
   ackWaitMs?: number;
+  /**
+   * Delay before redelivery after a handler error, by attempt (1st failure -> [0], ...; the last value
+   * repeats). Default [1 s, 5 s, 15 s, 30 s]. RetryLaterError uses its own delay instead.
+   */
+  retryBackoffMs?: number[];
   /** Called once when a message is given up after maxDeliver attempts (to fail the task with a clear code). */
   onGiveUp?: (payload: unknown, error: unknown) => Promise<void>;
 }

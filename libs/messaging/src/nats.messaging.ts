@@ -1,0 +1,128 @@
+import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection, type Subscription } from 'nats';
+import type { WorkStage } from '@spectest/contracts';
+import { subjects } from '@spectest/contracts';
+import type { ConsumeOptions, Messaging, Unsubscribe, WorkConsumer, WorkHandler } from './messaging.types';
+import { defaultMessagingLogger, type MessagingLogger } from './messaging.logger';
+import { ensureWorkConsumer, ensureWorkStream, prefixed, workConsumerName, workStreamName } from './nats-work.streams';
+import { NatsWorkConsumer } from './nats-work.consumer';
+import { encodeJson, decodeJson } from './json.codec';
+import { resolveConsumeOptions } from './work.defaults';
+
+export interface NatsMessagingOptions {
+  /** NATS server URL(s), e.g. nats://127.0.0.1:4222 (config NATS_URL). */
+  url: string | string[];
+  /** Namespace of every subject and of the work stream (config NATS_PREFIX), e.g. `spectest`. */
+  prefix: string;
+  /** Connection name shown by the server (monitoring), e.g. the service name. */
+  name?: string;
+  logger?: MessagingLogger;
+}
+
+/** Messaging over NATS: JetStream work queues (durable, at-least-once) and core NATS fan-out (best effort). */
+export class NatsMessaging implements Messaging {
+  private readonly consumers = new Set<NatsWorkConsumer>();
+  private readonly subscriptions = new Set<Subscription>();
+  private closing?: Promise<void>;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly prefix: string,
+    private readonly logger: MessagingLogger,
+  ) {}
+
+  /** Connects and makes sure the work stream exists (idempotent: any number of processes may call it). */
+  static async connect(options: NatsMessagingOptions): Promise<NatsMessaging> {
+    if (!/^[A-Za-z0-9_-]+$/.test(options.prefix)) throw new Error(`NATS prefix must be one subject token, got "${options.prefix}"`);
+    const nc = await connect({ servers: options.url, name: options.name, maxReconnectAttempts: -1 });
+    try {
+      const jsm = await nc.jetstreamManager();
+      await ensureWorkStream(jsm, options.prefix);
+      return new NatsMessaging(nc, nc.jetstream(), jsm, options.prefix, options.logger ?? defaultMessagingLogger());
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  /** Name of the JetStream stream holding this prefix's work (for tests and operations). */
+  get streamName(): string {
+    return workStreamName(this.prefix);
+  }
+
+  async publishWork(stage: WorkStage, payload: unknown): Promise<void> {
+    this.assertOpen();
+    await this.js.publish(prefixed(this.prefix, subjects.work(stage)), encodeJson(payload));
+  }
+
+  async consumeWork(stage: WorkStage, handler: WorkHandler, options?: ConsumeOptions): Promise<WorkConsumer> {
+    this.assertOpen();
+    const resolved = resolveConsumeOptions(options);
+    await ensureWorkConsumer(this.jsm, this.prefix, stage, resolved);
+    const consumer = await this.js.consumers.get(this.streamName, workConsumerName(stage));
+    const work = new NatsWorkConsumer(this.nc, consumer, stage, handler, resolved, this.logger);
+    this.consumers.add(work);
+    work.start();
+    return {
+      drain: async (timeoutMs?: number) => {
+        await work.drain(timeoutMs);
+        this.consumers.delete(work);
+      },
+    };
+  }
+
+  async publish(subject: string, payload: unknown): Promise<void> {
+    this.assertOpen();
+    this.nc.publish(prefixed(this.prefix, subject), encodeJson(payload));
+  }
+
+  async subscribe(subject: string, handler: (payload: unknown, subject: string) => void): Promise<Unsubscribe> {
+    this.assertOpen();
+    const strip = this.prefix.length + 1;
+    const sub = this.nc.subscribe(prefixed(this.prefix, subject), {
+      callback: (error, msg) => {
+        if (error) return this.logger.error({ subject, err: String(error) }, 'subscription failed');
+        const local = msg.subject.slice(strip);
+        const decoded = decodeJson(msg.data);
+        if (!decoded.ok) return this.logger.warn({ subject: local }, 'fan-out message is not JSON; dropped');
+        try {
+          handler(decoded.value, local);
+        } catch (handlerError) {
+          this.logger.error({ subject: local, err: String(handlerError) }, 'subscriber threw; message dropped');
+        }
+      },
+    });
+    this.subscriptions.add(sub);
+    // Resolve once the server has the interest, so a publish from another connection right after is seen.
+    await this.nc.flush();
+    return async () => {
+      if (!this.subscriptions.delete(sub)) return;
+      sub.unsubscribe();
+      if (!this.nc.isClosed()) await this.nc.flush();
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    await this.nc.rtt();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
+    await Promise.all([...this.consumers].map((consumer) => consumer.drain()));
+    this.consumers.clear();
+    for (const sub of this.subscriptions) sub.unsubscribe();
+    this.subscriptions.clear();
+    // drain() flushes the acks and naks sent above before the socket closes.
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+
+  private assertOpen(): void {
+    if (this.closing || this.nc.isClosed()) throw new Error('messaging is closed');
+  }
+}

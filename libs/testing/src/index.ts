@@ -1,0 +1,9 @@
+export { testNatsConfig, deleteNatsTestStreams, type TestNatsConfig } from './nats.harness';
+export {
+  createTestDatabase,
+  dropTestDatabase,
+  assertTestDatabaseName,
+  testDatabaseAdminUrl,
+  type TestDatabase,
+} from './postgres.harness';
+export { freePort } from './free-port';

@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import { connect } from 'nats';
+import { workStreamName } from '@spectest/messaging';
+
+export interface TestNatsConfig {
+  url: string;
+  /** Random subject namespace, so parallel runs and reruns never see each other's messages. */
+  prefix: string;
+}
+
+/** The machine's NATS (TEST_NATS_URL, default nats://127.0.0.1:4222) under a fresh prefix. */
+export function testNatsConfig(): TestNatsConfig {
+  return {
+    url: process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222',
+    prefix: `test_${randomBytes(6).toString('hex')}`,
+  };
+}
+
+/** Deletes the JetStream stream(s) a test created under `prefix`. Refuses prefixes that do not say test. */
+export async function deleteNatsTestStreams(url: string, prefix: string): Promise<void> {
+  if (!prefix.toLowerCase().includes('test')) throw new Error(`refusing to delete streams of non-test prefix "${prefix}"`);
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await nc.jetstreamManager();
+    const wanted = workStreamName(prefix);
+    for await (const name of jsm.streams.names()) {
+      if (name === wanted) await jsm.streams.delete(name);
+    }
+  } finally {
+    await nc.close();
+  }
+}
