@@ -1,0 +1,13 @@
+import { JWTPayload, SignJWT } from 'jose';
+
+export type TestTokenClaims = JWTPayload & { sub?: string; tenant?: string };
+
+/**
+ * An HS256 token for tests and docs. `expiresIn` is a jose time span ('1h', '10s') or epoch seconds;
+ * omitted means no `exp`.
+ */
+export async function signTestToken(secret: string, claims: TestTokenClaims, expiresIn?: string | number): Promise<string> {
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt();
+  if (expiresIn !== undefined) jwt.setExpirationTime(expiresIn);
+  return jwt.sign(new TextEncoder().encode(secret));
+}
