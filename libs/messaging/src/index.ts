@@ -6,3 +6,7 @@ export { NatsMessaging, type NatsMessagingOptions } from './nats.messaging';
 export { workStreamName, workConsumerName } from './nats-work.streams';
 export { InProcessMessaging, type InProcessMessagingOptions } from './in-process.messaging';
 export { subjectMatches } from './subject.matcher';
+export { WorkTransportStrategy, WORK_TRANSPORT_ID, type WorkTransportOptions } from './nest/work.transport-strategy';
+export { WorkContext } from './nest/work.context';
+export { WorkErrorsFilter } from './nest/work-errors.filter';
+export { MessagingModule, MESSAGING } from './nest/messaging.module';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'nats';
 import { workStreamName } from '@spectest/messaging';
+import { saysTest } from './test-name.guard';
 
 export interface TestNatsConfig {
   url: string;
@@ -16,9 +17,9 @@ export function testNatsConfig(): TestNatsConfig {
   };
 }
 
-/** Deletes the JetStream stream(s) a test created under `prefix`. Refuses prefixes that do not say test. */
+/** Deletes the JetStream stream(s) a test created under `prefix`. Refuses prefixes without `test` as a word. */
 export async function deleteNatsTestStreams(url: string, prefix: string): Promise<void> {
-  if (!prefix.toLowerCase().includes('test')) throw new Error(`refusing to delete streams of non-test prefix "${prefix}"`);
+  if (!saysTest(prefix)) throw new Error(`refusing to delete streams of non-test prefix "${prefix}"`);
   const nc = await connect({ servers: url });
   try {
     const jsm = await nc.jetstreamManager();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { saysTest } from './test-name.guard';
 
 export interface TestDatabase {
   /** Connection string of the fresh database. */
@@ -14,8 +15,8 @@ export function testDatabaseAdminUrl(): string {
 
 /** The guard of convention 11: nothing here ever drops a database whose name does not say test. */
 export function assertTestDatabaseName(name: string): void {
-  if (!/^[a-z0-9_]+$/.test(name) || !name.includes('test')) {
-    throw new Error(`refusing to touch database "${name}": its name must contain "test"`);
+  if (!/^[a-z0-9_]+$/.test(name) || !saysTest(name)) {
+    throw new Error(`refusing to touch database "${name}": its name must have "test" as a word (e.g. spectest_test_1a2b)`);
   }
 }
 
