@@ -1,0 +1,28 @@
+import { TestCase } from '@spectest/contracts';
+
+export type ArtifactFormat = 'node-test' | 'postman';
+export const ARTIFACT_FORMATS: readonly ArtifactFormat[] = ['node-test', 'postman'];
+
+export interface ArtifactReport {
+  warnings: string[];
+  stageTimings: { stage: string; durationMs: number }[];
+  model?: string | null;
+  tokens?: { prompt: number; completion: number; total: number };
+}
+
+/** Everything the packaging stage needs; no clock or random input, so the output is reproducible. */
+export interface ArtifactInput {
+  title: string;
+  version: string;
+  document: unknown;
+  cases: TestCase[];
+  /** Which runnable formats to include; default both. */
+  formats?: ArtifactFormat[];
+  report: ArtifactReport;
+}
+
+export interface ArtifactFile {
+  /** POSIX path inside the ZIP. */
+  path: string;
+  content: string;
+}

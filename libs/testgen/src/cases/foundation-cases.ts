@@ -1,0 +1,60 @@
+import { Endpoint, TestCase } from '@spectest/contracts';
+import { ParsedSpec } from '../spec/parsed-spec';
+import { caseId, operationLabel } from './case-id';
+import { expectedClientError, expectedSuccess } from './expected-response';
+import { bodyDrafts, missingParameterDrafts, wrongTypeParameterDrafts } from './negative-cases';
+import { viewOperation } from './operation-view';
+import { buildValidRequest } from './valid-request';
+
+export interface FoundationCaseOptions {
+  /** Picks among several documented examples; the same seed always gives the same cases. Default 0. */
+  seed?: number;
+}
+
+/**
+ * The deterministic cases of one operation: a positive case that the documented success answer,
+ * then negative cases (a missing required parameter or body field, a wrong-typed value) that
+ * expect a 4xx. Same input, same output, same ids.
+ */
+export function buildFoundationCases(spec: ParsedSpec, endpoint: Endpoint, options: FoundationCaseOptions = {}): TestCase[] {
+  const seed = options.seed ?? 0;
+  const view = viewOperation(spec.document, endpoint);
+  const valid = buildValidRequest(endpoint, view, seed);
+  const label = operationLabel(endpoint);
+  const success = expectedSuccess(view.responses);
+  const successText = success.status !== null ? String(success.status) : `a ${success.statusClass} status`;
+
+  const positive: TestCase = {
+    id: caseId(endpoint, 'positive'),
+    endpoint: endpoint.key,
+    group: endpoint.group,
+    source: 'foundation',
+    kind: 'positive',
+    title: `${label}: returns ${successText} for a valid request`,
+    reason:
+      `The spec documents ${successText} as the success answer of ${endpoint.key}; this request is built from ` +
+      (valid.usesSamples ? 'the schemas (generated sample values)' : 'the documented examples') +
+      ' and should get it.',
+    request: valid.request,
+    expect: success,
+  };
+
+  const clientError = expectedClientError(view.responses);
+  const drafts = [
+    ...missingParameterDrafts(valid),
+    ...bodyDrafts(valid, view.requestBody?.media.schema ?? null),
+    ...wrongTypeParameterDrafts(valid, view.parameters),
+  ];
+  const negatives: TestCase[] = drafts.map((draft) => ({
+    id: caseId(endpoint, draft.kind, draft.target),
+    endpoint: endpoint.key,
+    group: endpoint.group,
+    source: 'foundation',
+    kind: draft.kind,
+    title: `${label}: ${draft.title}`,
+    reason: draft.reason,
+    request: draft.request,
+    expect: clientError,
+  }));
+  return [positive, ...negatives];
+}

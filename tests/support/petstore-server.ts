@@ -1,0 +1,143 @@
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+/**
+ * A faithful implementation of tests/fixtures/petstore.yaml, including its input validation, for
+ * running generated suites against. `faulty: true` breaks it on purpose (wrong success status, no
+ * validation), so a test can prove the generated suite notices.
+ */
+export interface PetstoreServerOptions {
+  faulty?: boolean;
+}
+
+export interface RunningPetstore {
+  url: string;
+  /** Requests received so far, e.g. "POST /pets". */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+interface Pet {
+  id: number;
+  name: string;
+  tag?: string;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export async function startPetstoreServer(opts: PetstoreServerOptions = {}): Promise<RunningPetstore> {
+  const pets = new Map<number, Pet>([
+    [1, { id: 1, name: 'Fluffy', tag: 'cat' }],
+    [2, { id: 2, name: 'Rex', tag: 'dog' }],
+    [3, { id: 3, name: 'Bubbles' }],
+  ]);
+  const requests: string[] = [];
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    requests.push(`${req.method} ${url.pathname}`);
+    handle(req, res, url).catch(() => sendError(res, 500, 'internal error'));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const segments = url.pathname.split('/').filter((s) => s !== '');
+    if (segments[0] !== 'pets' || segments.length > 2) return sendError(res, 404, `no route ${url.pathname}`);
+
+    if (segments.length === 1) {
+      if (req.method === 'GET') return listPets(res, url);
+      if (req.method === 'POST') return createPet(req, res);
+      return methodNotAllowed(res, 'GET, POST');
+    }
+    if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+    const pet = pets.get(Number(decodeURIComponent(segments[1])));
+    if (!pet || !/^\d+$/.test(decodeURIComponent(segments[1]))) return sendError(res, 404, 'pet not found');
+    return sendJson(res, 200, pet);
+  }
+
+  function listPets(res: ServerResponse, url: URL): void {
+    const raw = url.searchParams.get('limit');
+    let limit = 100;
+    if (raw !== null) {
+      if (!/^-?\d+$/.test(raw)) return sendError(res, 400, 'limit must be an integer');
+      limit = Number(raw);
+      if (limit > 100) return sendError(res, 400, 'limit must be at most 100');
+      if (limit < 0) return sendError(res, 400, 'limit must not be negative');
+    }
+    const page = [...pets.values()].sort((a, b) => a.id - b.id).slice(0, limit);
+    res.setHeader('x-next', '/pets?limit=' + limit);
+    return sendJson(res, opts.faulty ? 500 : 200, page);
+  }
+
+  async function createPet(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const text = await readBody(req);
+    if (text === null) return sendError(res, 413, 'body too large');
+    if (!opts.faulty && type !== 'application/json') return sendError(res, 415, 'send application/json');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return sendError(res, 400, 'malformed JSON');
+    }
+    if (opts.faulty) {
+      // Accepts anything and answers 200 instead of the documented 201.
+      res.writeHead(200).end();
+      return;
+    }
+    const problem = validatePet(body);
+    if (problem) return sendError(res, 400, problem);
+    const pet = body as Pet;
+    pets.set(pet.id, { id: pet.id, name: pet.name, ...(pet.tag !== undefined ? { tag: pet.tag } : {}) });
+    res.writeHead(201).end();
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+function validatePet(body: unknown): string | null {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'body must be a Pet object';
+  const pet = body as Record<string, unknown>;
+  if (pet.id === undefined) return 'id is required';
+  if (!Number.isSafeInteger(pet.id)) return 'id must be an integer';
+  if (pet.name === undefined) return 'name is required';
+  if (typeof pet.name !== 'string') return 'name must be a string';
+  if (pet.tag !== undefined && typeof pet.tag !== 'string') return 'tag must be a string';
+  return null;
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** The spec's `default` response: an Error { code, message }. */
+function sendError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { code: status, message });
+}
+
+function methodNotAllowed(res: ServerResponse, allow: string): void {
+  res.setHeader('allow', allow);
+  sendError(res, 405, 'method not allowed');
+}
