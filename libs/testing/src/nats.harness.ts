@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'nats';
-import { workStreamName } from '@spectest/messaging';
 import { saysTest } from './test-name.guard';
 
 export interface TestNatsConfig {
@@ -17,15 +16,21 @@ export function testNatsConfig(): TestNatsConfig {
   };
 }
 
-/** Deletes the JetStream stream(s) a test created under `prefix`. Refuses prefixes without `test` as a word. */
+/**
+ * Deletes every JetStream stream whose subjects all live under `prefix` (whatever the lib named it;
+ * this harness must not import libs/messaging, whose tests import it). Refuses prefixes without
+ * `test` as a word.
+ */
 export async function deleteNatsTestStreams(url: string, prefix: string): Promise<void> {
   if (!saysTest(prefix)) throw new Error(`refusing to delete streams of non-test prefix "${prefix}"`);
   const nc = await connect({ servers: url });
   try {
     const jsm = await nc.jetstreamManager();
-    const wanted = workStreamName(prefix);
-    for await (const name of jsm.streams.names()) {
-      if (name === wanted) await jsm.streams.delete(name);
+    for await (const stream of jsm.streams.list()) {
+      const streamSubjects = stream.config.subjects ?? [];
+      if (streamSubjects.length > 0 && streamSubjects.every((subject) => subject.startsWith(`${prefix}.`))) {
+        await jsm.streams.delete(stream.config.name);
+      }
     }
   } finally {
     await nc.close();

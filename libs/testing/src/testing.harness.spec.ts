@@ -1,7 +1,6 @@
 import { createServer } from 'node:net';
 import { connect } from 'nats';
 import { Client } from 'pg';
-import { NatsMessaging, workStreamName } from '@spectest/messaging';
 import {
   assertTestDatabaseName,
   createTestDatabase,
@@ -12,8 +11,6 @@ import {
   testNatsConfig,
   type TestDatabase,
 } from './index';
-
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function streamExists(url: string, name: string): Promise<boolean> {
   const nc = await connect({ servers: url });
@@ -46,13 +43,19 @@ describe('NATS test harness', () => {
     expect(a.url).toBe(process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222');
   });
 
-  it('deletes the work stream of a test prefix', async () => {
-    const config = testNatsConfig();
-    const messaging = await NatsMessaging.connect({ ...config, logger: quiet });
-    await messaging.close();
-    expect(await streamExists(config.url, workStreamName(config.prefix))).toBe(true);
-    await deleteNatsTestStreams(config.url, config.prefix);
-    expect(await streamExists(config.url, workStreamName(config.prefix))).toBe(false);
+  it('deletes the streams under a test prefix and leaves the others', async () => {
+    const mine = testNatsConfig();
+    const other = testNatsConfig();
+    const nc = await connect({ servers: mine.url });
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: `${mine.prefix}_WORK`, subjects: [`${mine.prefix}.work.>`] });
+    await jsm.streams.add({ name: `${other.prefix}_WORK`, subjects: [`${other.prefix}.work.>`] });
+    await nc.close();
+    await deleteNatsTestStreams(mine.url, mine.prefix);
+    expect(await streamExists(mine.url, `${mine.prefix}_WORK`)).toBe(false);
+    expect(await streamExists(mine.url, `${other.prefix}_WORK`)).toBe(true);
+    await deleteNatsTestStreams(other.url, other.prefix);
+    expect(await streamExists(other.url, `${other.prefix}_WORK`)).toBe(false);
   });
 
   it('refuses to delete streams of a prefix that does not say test', async () => {
