@@ -1,3 +1,5 @@
+import { IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { CallGuard } from './call-guard';
 import { ModelCallError } from './model-provider';
 
@@ -10,31 +12,57 @@ export interface PostOptions {
 const RETRYABLE = new Set([429, 503]);
 
 /**
- * POSTs JSON and returns the response once it is a 2xx with a body. A 429/503 is retried after Retry-After
- * (capped) or a short backoff; any other non-2xx becomes `model_http_error` with the server's own message.
+ * POSTs JSON and returns the response once it is a 2xx. A 429/503 is retried after Retry-After (capped) or a short
+ * backoff; any other non-2xx becomes `model_http_error` with the server's own message.
+ *
+ * node:http with a connection of its own (`agent: false`, `Connection: close`) rather than fetch: undici opens a
+ * spare pooled connection when an aborted one is destroyed, and a model call is long enough that reuse buys nothing.
+ * This way an abort or timeout leaves no socket open anywhere.
  */
-export async function postForStream(url: string, body: unknown, guard: CallGuard, opts: PostOptions): Promise<ReadableStream<Uint8Array>> {
+export async function postForStream(url: string, body: unknown, guard: CallGuard, opts: PostOptions): Promise<IncomingMessage> {
+  const payload = Buffer.from(JSON.stringify(body));
   for (let attempt = 0; ; attempt++) {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/x-ndjson, text/event-stream', ...opts.headers },
-      body: JSON.stringify(body),
-      signal: guard.signal,
-    });
+    const res = await send(url, payload, { accept: 'application/x-ndjson, text/event-stream', ...opts.headers }, guard.signal);
     guard.touch();
-    if (res.ok && res.body) return res.body;
-    const detail = await errorText(res);
-    if (RETRYABLE.has(res.status) && attempt < opts.maxRetries) {
-      await guard.sleep(Math.min(opts.maxRetryDelayMs, retryDelayMs(res.headers.get('retry-after'), attempt)));
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return res;
+    const detail = errorText(await readAll(res));
+    if (RETRYABLE.has(status) && attempt < opts.maxRetries) {
+      await guard.sleep(Math.min(opts.maxRetryDelayMs, retryDelayMs(res.headers['retry-after'], attempt)));
       continue;
     }
-    throw new ModelCallError('model_http_error', `model server answered ${res.status}${detail ? `: ${detail}` : ''}`, res.status);
+    throw new ModelCallError('model_http_error', `model server answered ${status}${detail ? `: ${detail}` : ''}`, status);
   }
 }
 
+function send(url: string, payload: Buffer, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = request(target, {
+      method: 'POST',
+      agent: false,
+      signal,
+      headers: { 'content-type': 'application/json', 'content-length': String(payload.length), connection: 'close', ...headers },
+    });
+    req.once('response', resolve);
+    req.once('error', reject);
+    req.end(payload);
+  });
+}
+
+async function readAll(res: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  try {
+    for await (const c of res) parts.push(c as Buffer);
+  } catch {
+    // a short error body is still worth showing
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
 /** Ollama says `{"error":"..."}`, OpenAI `{"error":{"message":"..."}}`; anything else is shown raw, shortened. */
-async function errorText(res: Response): Promise<string> {
-  const raw = await res.text().catch(() => '');
+function errorText(raw: string): string {
   try {
     const parsed = JSON.parse(raw) as { error?: string | { message?: string } };
     const e = parsed.error;
@@ -46,7 +74,7 @@ async function errorText(res: Response): Promise<string> {
   return raw.slice(0, 200).trim();
 }
 
-function retryDelayMs(header: string | null, attempt: number): number {
+function retryDelayMs(header: string | undefined, attempt: number): number {
   const backoff = 250 * 2 ** attempt;
   if (!header) return backoff;
   const seconds = Number(header);
@@ -57,24 +85,15 @@ function retryDelayMs(header: string | null, attempt: number): number {
 
 /**
  * The body as text lines (NDJSON, or SSE fed line by line), decoded across chunk borders.
- * A read that fails (connection reset mid-stream) is `model_stream_broken`; an early exit cancels the body.
+ * A read that fails (connection reset mid-stream) is `model_stream_broken`; leaving the loop early destroys the response.
  */
-export async function* readLines(body: ReadableStream<Uint8Array>, guard: CallGuard): AsyncGenerator<string> {
-  const reader = body.getReader();
+export async function* readLines(res: IncomingMessage, guard: CallGuard): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let buffered = '';
-  let finished = false;
   try {
-    for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (e) {
-        throw guard.signal.aborted ? e : new ModelCallError('model_stream_broken', `the model stream broke: ${(e as Error).message}`);
-      }
+    for await (const chunk of res) {
       guard.touch();
-      if (chunk.done) break;
-      buffered += decoder.decode(chunk.value, { stream: true });
+      buffered += decoder.decode(chunk as Buffer, { stream: true });
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl).replace(/\r$/, '');
@@ -82,11 +101,11 @@ export async function* readLines(body: ReadableStream<Uint8Array>, guard: CallGu
         yield line;
       }
     }
-    buffered += decoder.decode();
-    if (buffered) yield buffered;
-    finished = true;
+  } catch (e) {
+    throw guard.signal.aborted || e instanceof ModelCallError ? e : new ModelCallError('model_stream_broken', `the model stream broke: ${(e as Error).message}`);
   } finally {
-    if (!finished) await reader.cancel().catch(() => undefined);
-    reader.releaseLock();
+    res.destroy();
   }
+  buffered += decoder.decode();
+  if (buffered) yield buffered;
 }
