@@ -1,0 +1,224 @@
+import { Endpoint, TestCaseSchema } from '@spectest/contracts';
+import { FakeModelServer, startFakeModelServer } from '../../../../tests/support/fake-model-server';
+import { ModelCallError, ModelProvider, ModelRequest, ModelResult, TokenProgress } from '../providers/model-provider';
+import { OllamaProvider } from '../providers/ollama.provider';
+import { EnhanceContext, enhanceEndpoints } from './enhance-endpoints';
+import { CREATE_PET, FOUNDATION, GET_PET, OPERATIONS } from './petstore.fixture';
+import { StageUpdate } from './serial-reporter';
+
+type Step = { tokens: number; stepMs?: number; text?: string; error?: ModelCallError; promptTokens?: number };
+
+const validAnswer = (e: Endpoint) =>
+  JSON.stringify({
+    cases:
+      e === GET_PET
+        ? [{ title: 'unknown id', reason: 'r', request: { pathParams: { petId: 424242 }, query: {}, headers: {} }, expect: { status: 404 } }]
+        : [
+            { title: 'no name', reason: 'r', request: { pathParams: {}, query: {}, headers: {}, body: {} }, expect: { status: 400 } },
+            { title: 'name is a number', reason: 'r', request: { pathParams: {}, query: {}, headers: {}, body: { name: 1 } }, expect: { status: 400 } },
+          ],
+  });
+
+/** A provider that plays a script, one step per call, on a clock the test owns. */
+class ScriptedProvider implements ModelProvider {
+  readonly name = 'ollama' as const;
+  readonly model = 'scripted';
+  readonly prompts: ModelRequest[] = [];
+  constructor(
+    private readonly steps: Step[],
+    private readonly clock: { t: number },
+  ) {}
+  async generate(req: ModelRequest, onTokens: (p: TokenProgress) => void, signal: AbortSignal): Promise<ModelResult> {
+    const step = this.steps[this.prompts.length];
+    this.prompts.push(req);
+    for (let i = 1; i <= step.tokens; i++) {
+      await new Promise((r) => setImmediate(r));
+      if (signal.aborted) throw new ModelCallError('model_aborted', 'aborted');
+      this.clock.t += step.stepMs ?? 10;
+      onTokens({ completion: i, perSecond: 100 });
+    }
+    if (step.error) throw step.error;
+    return { text: step.text ?? '', promptTokens: step.promptTokens ?? 50, completionTokens: step.tokens, durationMs: step.tokens * 10 };
+  }
+}
+
+function setup(steps: Step[], over: Partial<EnhanceContext> = {}) {
+  const clock = { t: 0 };
+  const provider = new ScriptedProvider(steps, clock);
+  const reports: (StageUpdate & { at: number })[] = [];
+  const ac = new AbortController();
+  const ctx: EnhanceContext = {
+    endpoints: [GET_PET, CREATE_PET],
+    operationOf: (e) => OPERATIONS[e.key],
+    foundationCases: FOUNDATION,
+    provider,
+    maxCasesPerEndpoint: 5,
+    signal: ac.signal,
+    report: async (u) => {
+      reports.push({ ...u, at: clock.t });
+    },
+    now: () => clock.t,
+    ...over,
+  };
+  return { ctx, reports, provider, ac, clock };
+}
+
+/** Consecutive live token updates collapse to one key, so the sequence reads like the contract. */
+const sequence = (reports: StageUpdate[]) => reports.map((r) => r.messageKey).filter((k, i, all) => !(k === 'enhancing.tokens' && all[i - 1] === k));
+
+describe('enhanceEndpoints', () => {
+  it('reports prompt, calling, tokens, parsing, merged per endpoint, with monotone progress and task totals', async () => {
+    const { ctx, reports, provider } = setup([
+      { tokens: 30, text: validAnswer(GET_PET), promptTokens: 40 },
+      { tokens: 20, stepMs: 30, text: validAnswer(CREATE_PET), promptTokens: 60 },
+    ]);
+    const out = await enhanceEndpoints(ctx);
+
+    const perEndpoint = ['enhancing.prompt', 'enhancing.calling', 'enhancing.tokens', 'enhancing.parsing', 'enhancing.merged'];
+    expect(sequence(reports)).toEqual([...perEndpoint, ...perEndpoint]);
+    const progress = reports.map((r) => r.stageProgress!);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress[0]).toBe(0);
+    expect(progress.at(-1)).toBe(1);
+    expect(reports.find((r) => r.messageKey === 'enhancing.merged')).toMatchObject({ stageProgress: 0.5, messageParams: { count: 1, method: 'GET', path: '/pets/{petId}' } });
+    for (const r of reports) {
+      expect(r.endpointCount).toBe(2);
+      expect(r.endpoint).toBe(r.currentEndpoint === 1 ? 'GET /pets/{petId}' : 'POST /pets');
+      expect(r.messageParams).toMatchObject({ method: r.currentEndpoint === 1 ? 'GET' : 'POST' });
+    }
+    // The exact counters closing each call, cumulative for the task.
+    const finals = reports.filter((r, i) => r.messageKey === 'enhancing.tokens' && reports[i + 1].messageKey === 'enhancing.parsing');
+    expect(finals.map((r) => r.tokens)).toEqual([
+      { prompt: 40, completion: 30, total: 70, perSecond: 100 },
+      { prompt: 100, completion: 50, total: 150, perSecond: 100 },
+    ]);
+    expect(finals.map((r) => r.messageParams)).toEqual([expect.objectContaining({ completion: 30 }), expect.objectContaining({ completion: 20 })]);
+    // Live ones count on top of what earlier calls used.
+    const live2 = reports.filter((r) => r.currentEndpoint === 2 && r.messageKey === 'enhancing.tokens').slice(0, -1);
+    expect(live2.length).toBeGreaterThan(0);
+    for (const r of live2) expect(r.tokens!.completion).toBe(30 + Number(r.messageParams!.completion));
+
+    expect(out.tokens).toEqual({ prompt: 100, completion: 50, total: 150 });
+    expect(out.warnings).toEqual([]);
+    expect(out.cases).toHaveLength(3);
+    for (const c of out.cases) expect(TestCaseSchema.parse(c)).toMatchObject({ source: 'ai', kind: 'ai' });
+    expect(provider.prompts[0].prompt).toContain('Operation: GET /pets/{petId}');
+    expect(provider.prompts[0].prompt).toContain('GET /pets/{petId} positive -> 200');
+  });
+
+  it('coalesces live token updates to at most one per 250 ms of the task', async () => {
+    const { ctx, reports } = setup([
+      { tokens: 100, stepMs: 10, text: validAnswer(GET_PET) },
+      { tokens: 100, stepMs: 10, text: validAnswer(CREATE_PET) },
+    ]);
+    await enhanceEndpoints(ctx);
+    const live = reports.filter((r, i) => r.messageKey === 'enhancing.tokens' && reports[i + 1].messageKey !== 'enhancing.parsing');
+    // 2 s of streaming: 8 at 4 a second, 9 if both ends land on a boundary.
+    expect(live.length).toBeGreaterThanOrEqual(6);
+    expect(live.length).toBeLessThanOrEqual(9);
+    for (let i = 1; i < live.length; i++) expect(live[i].at - live[i - 1].at).toBeGreaterThanOrEqual(250);
+  });
+
+  it('falls back on a failed call, warns, counts the streamed tokens, and goes on with the next endpoint', async () => {
+    const { ctx, reports } = setup([
+      { tokens: 7, error: new ModelCallError('model_stream_broken', 'the model stream broke: aborted') },
+      { tokens: 10, text: validAnswer(CREATE_PET), promptTokens: 20 },
+    ]);
+    const out = await enhanceEndpoints(ctx);
+    expect(sequence(reports)).toEqual([
+      'enhancing.prompt',
+      'enhancing.calling',
+      'enhancing.tokens',
+      'enhancing.fallback',
+      'enhancing.prompt',
+      'enhancing.calling',
+      'enhancing.tokens',
+      'enhancing.parsing',
+      'enhancing.merged',
+    ]);
+    const warning = 'AI enhancement failed for GET /pets/{petId}: the model stream broke: aborted; kept the foundation cases';
+    expect(out.warnings).toEqual([warning]);
+    expect(reports.find((r) => r.messageKey === 'enhancing.fallback')).toMatchObject({ warnings: [warning], stageProgress: 0.5, currentEndpoint: 1 });
+    expect(out.cases.every((c) => c.endpoint === 'POST /pets')).toBe(true);
+    expect(out.tokens).toEqual({ prompt: 20, completion: 17, total: 37 });
+  });
+
+  it('falls back when the answer holds no valid case, after parsing', async () => {
+    const { ctx, reports } = setup([
+      { tokens: 3, text: 'I cannot help with that.' },
+      { tokens: 3, text: JSON.stringify({ cases: [{ title: 'x', reason: 'r', request: { method: 'DELETE' }, expect: { status: 400 } }] }) },
+    ]);
+    const out = await enhanceEndpoints(ctx);
+    expect(sequence(reports).filter((k) => k !== 'enhancing.tokens')).toEqual([
+      'enhancing.prompt',
+      'enhancing.calling',
+      'enhancing.parsing',
+      'enhancing.fallback',
+      'enhancing.prompt',
+      'enhancing.calling',
+      'enhancing.parsing',
+      'enhancing.fallback',
+    ]);
+    expect(out.warnings).toEqual([
+      'AI enhancement failed for GET /pets/{petId}: no valid case in the answer (the answer is not JSON); kept the foundation cases',
+      'AI enhancement failed for POST /pets: no valid case in the answer (case 1: method DELETE is not POST); kept the foundation cases',
+    ]);
+    expect(out.cases).toEqual([]);
+  });
+
+  it('stops on abort with no further report and rejects with model_aborted', async () => {
+    const { ctx, reports, ac } = setup([{ tokens: 1000, stepMs: 10 }, { tokens: 5 }]);
+    const run = enhanceEndpoints(ctx).catch((e: unknown) => e);
+    while (!reports.some((r) => r.messageKey === 'enhancing.tokens')) await new Promise((r) => setImmediate(r));
+    ac.abort();
+    const countAtAbort = reports.length;
+    const e = await run;
+    expect(e).toBeInstanceOf(ModelCallError);
+    expect((e as ModelCallError).code).toBe('model_aborted');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reports.length).toBe(countAtAbort);
+    expect(reports.some((r) => r.messageKey === 'enhancing.fallback')).toBe(false);
+  });
+
+  it('lets a failing report reject the run: that is not a model failure', async () => {
+    const { ctx } = setup([{ tokens: 1, text: validAnswer(GET_PET) }], {
+      report: async (u) => {
+        if (u.messageKey === 'enhancing.calling') throw new Error('database is down');
+      },
+    });
+    await expect(enhanceEndpoints(ctx)).rejects.toThrow('database is down');
+  });
+});
+
+describe('enhanceEndpoints with the Ollama provider and the fake model server', () => {
+  let server: FakeModelServer;
+  beforeEach(async () => {
+    server = await startFakeModelServer({ tokensPerSecond: 3000 });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('merges the realistic answer, falls back on a 500, and sums the exact counters', async () => {
+    server.setBehaviour((_req, i) => (i === 1 ? { kind: 'server_error' } : { kind: 'ok' }));
+    const reports: StageUpdate[] = [];
+    const out = await enhanceEndpoints({
+      endpoints: [GET_PET, CREATE_PET],
+      operationOf: (e) => OPERATIONS[e.key],
+      foundationCases: FOUNDATION,
+      provider: new OllamaProvider({ baseUrl: server.url, model: 'llama3.2' }),
+      maxCasesPerEndpoint: 4,
+      signal: new AbortController().signal,
+      report: async (u) => {
+        reports.push(u);
+      },
+    });
+    const reply = server.requests[0].reply!;
+    expect(out.tokens).toEqual({ prompt: reply.promptTokens, completion: reply.completionTokens, total: reply.promptTokens + reply.completionTokens });
+    expect(out.cases.length).toBeGreaterThanOrEqual(1);
+    expect(out.cases.every((c) => c.endpoint === 'GET /pets/{petId}' && c.source === 'ai')).toBe(true);
+    expect(out.warnings).toEqual([expect.stringMatching(/^AI enhancement failed for POST \/pets: model server answered 500: .+; kept the foundation cases$/)]);
+    expect(server.requests[0].body.format).toMatchObject({ required: ['cases'] });
+    expect(reports.at(-1)).toMatchObject({ messageKey: 'enhancing.fallback', stageProgress: 1 });
+  });
+});
