@@ -8,3 +8,4 @@ export * from './bearer-auth.guard';
 export * from './auth.module';
 // For tests and docs only: signs HS256 tokens with a given secret.
 export * from './test-tokens';
+export * from './auth.env';

@@ -70,6 +70,10 @@ export class WorkTransportStrategy extends Server implements CustomTransportStra
     const handler = this.getHandlerByPattern(subjects.work(stage));
     if (!handler) return Promise.reject(new Error(`no handler for ${subjects.work(stage)}`));
     const context = new WorkContext([stage, delivery]);
+    // A long stage (model calls take minutes) keeps telling the broker it is alive, so its message is
+    // not handed to another worker meanwhile; a crashed process stops beating and the message moves on.
+    const ackWaitMs = this.options.consume?.[stage]?.ackWaitMs ?? WORK_DEFAULTS.ackWaitMs;
+    const heartbeat = setInterval(() => delivery.inProgress(), Math.max(100, Math.floor(ackWaitMs / 3)));
     return new Promise<void>((resolve, reject) => {
       // The hooks let Nest (or tracing) wrap processing; the settle still waits for the handler.
       this.onProcessingStartHook(this.transportId, context, async () => {
@@ -80,6 +84,7 @@ export class WorkTransportStrategy extends Server implements CustomTransportStra
         } catch (error) {
           reject(error);
         } finally {
+          clearInterval(heartbeat);
           this.onProcessingEndHook?.(this.transportId, context);
         }
       });

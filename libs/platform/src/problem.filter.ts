@@ -1,0 +1,87 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { AppError, ErrorCode } from '@spectest/contracts';
+import type { Response } from 'express';
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+const TITLE_BY_STATUS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  402: 'Payment Required',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  details?: unknown[];
+}
+
+/** Turns anything thrown into RFC 9457 problem+json with a stable `code`. Unknown errors never leak their text. */
+export function toProblem(err: unknown): Problem {
+  if (err instanceof AppError) {
+    return problem(err.status, err.code, err.message, err.details.length ? err.details : undefined);
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const body = err.getResponse() as { message?: unknown; code?: string } | string;
+    const detail = typeof body === 'string' ? body : Array.isArray(body.message) ? body.message.join('; ') : String(body.message ?? err.message);
+    return problem(status, (typeof body === 'object' && body.code) || CODE_BY_STATUS[status] || (status >= 500 ? 'internal' : 'invalid_request'), detail);
+  }
+  // body-parser and multer errors carry a status (413 too large, 400 malformed JSON).
+  const e = err as { status?: number; statusCode?: number; type?: string; code?: string; message?: string };
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = status === 413 || e.code === 'LIMIT_FILE_SIZE' ? 'payload_too_large' : CODE_BY_STATUS[status] ?? 'invalid_request';
+    return problem(status === 413 || e.code === 'LIMIT_FILE_SIZE' ? 413 : status, code, e.message ?? 'invalid request');
+  }
+  if (e?.code === 'LIMIT_FILE_SIZE') return problem(413, 'payload_too_large', 'the uploaded file is over the size limit');
+  return problem(500, 'internal', 'An unexpected error occurred; it has been logged.');
+}
+
+function problem(status: number, code: string, detail: string, details?: unknown[]): Problem {
+  return {
+    type: `/problems/${code}`,
+    title: TITLE_BY_STATUS[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    ...(details ? { details } : {}),
+  };
+}
+
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetailsFilter');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw err;
+    const res = host.switchToHttp().getResponse<Response>();
+    const p = toProblem(err);
+    if (p.status >= 500) this.logger.error({ err }, 'unhandled error');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const retryAfter = (err as { retryAfterSeconds?: number })?.retryAfterSeconds;
+    if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
+    res.status(p.status).type('application/problem+json').send(JSON.stringify(p));
+  }
+}

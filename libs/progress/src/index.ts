@@ -1,0 +1,5 @@
+export * from './progress.writer';
+export * from './task-event.hub';
+export * from './task-event.stream';
+export * from './progress.module';
+export * from './stage.reporter';

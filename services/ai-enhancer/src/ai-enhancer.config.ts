@@ -1,0 +1,20 @@
+import { commonEnvShape, envInt } from '@spectest/platform';
+import { z } from 'zod';
+
+export const aiEnhancerEnvShape = {
+  OLLAMA_URL: z.string().url().default('http://127.0.0.1:11434'),
+  OLLAMA_MODEL: z.string().min(1).default('llama3.2'),
+  OPENAI_BASE_URL: z.string().url().default('https://api.openai.com/v1'),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  /** Whole model call, connection to last byte. */
+  AI_CALL_TIMEOUT_MS: envInt(120_000, 1000),
+  /** Longest silence inside a streamed answer before the call counts as stalled. */
+  AI_IDLE_TIMEOUT_MS: envInt(30_000, 500),
+  /** Cases asked of the model per endpoint when options.ai.maxCasesPerEndpoint is not given. */
+  AI_MAX_CASES_PER_ENDPOINT: envInt(5, 1, 50),
+};
+
+export const AiEnhancerConfigSchema = z.object({ ...commonEnvShape, ...aiEnhancerEnvShape, PORT: envInt(3003, 0, 65535) });
+export type AiEnhancerConfig = z.infer<typeof AiEnhancerConfigSchema>;
+export const AI_ENHANCER_CONFIG = Symbol('AI_ENHANCER_CONFIG');

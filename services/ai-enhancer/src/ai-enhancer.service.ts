@@ -1,0 +1,102 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AppError, Endpoint, TaskOptionsSchema, isTerminalStatus } from '@spectest/contracts';
+import { MESSAGING, Messaging } from '@spectest/messaging';
+import { GenerationStore, TaskStore } from '@spectest/persistence';
+import { metrics } from '@spectest/platform';
+import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
+import { AI_ENHANCER_CONFIG, AiEnhancerConfig } from './ai-enhancer.config';
+import { enhanceEndpoints } from './enhancement';
+import { chooseProvider } from './model-provider.factory';
+import { ModelProvider, isModelCallError } from './providers';
+import { TaskAbortRegistry } from './task-abort.registry';
+
+/**
+ * The enhancing stage: per endpoint, a streamed model call for extra cases. The model is outside our
+ * control, so nothing it does fails the task: a failed endpoint keeps its foundation cases with a
+ * warning, an absent provider skips the stage. Then the task goes to the packager.
+ */
+@Injectable()
+export class AiEnhancerService {
+  private readonly logger = new Logger(AiEnhancerService.name);
+
+  constructor(
+    private readonly tasks: TaskStore,
+    private readonly generation: GenerationStore,
+    private readonly writer: ProgressWriter,
+    private readonly aborts: TaskAbortRegistry,
+    @Inject(MESSAGING) private readonly messaging: Messaging,
+    @Inject(AI_ENHANCER_CONFIG) private readonly config: AiEnhancerConfig,
+  ) {}
+
+  async run(taskId: string): Promise<void> {
+    const task = await this.tasks.get(taskId);
+    if (!task || isTerminalStatus(task.snapshot.status)) return;
+    const stage = task.snapshot.stages.find((s) => s.name === 'enhancing');
+    if (stage?.status === 'done' || stage?.status === 'skipped') {
+      await this.messaging.publishWork('package', { taskId });
+      return;
+    }
+    const reporter = new StageReporter(this.writer, taskId, 'enhancing');
+    const options = TaskOptionsSchema.parse(task.options);
+    const started = Date.now();
+    try {
+      const choice = chooseProvider(options.ai, this.config);
+      if ('skipReason' in choice) {
+        await reporter.skipped({
+          messageKey: 'enhancing.skipped',
+          messageParams: { reason: choice.skipReason },
+          warnings: options.ai && options.ai.provider !== 'none' ? [`AI enhancement skipped: ${choice.skipReason}`] : undefined,
+        });
+      } else {
+        await this.enhance(taskId, choice.provider, options.ai?.maxCasesPerEndpoint ?? this.config.AI_MAX_CASES_PER_ENDPOINT, reporter);
+      }
+      await this.messaging.publishWork('package', { taskId });
+      metrics.stageDuration().observe({ stage: 'enhancing' }, (Date.now() - started) / 1000);
+    } catch (err) {
+      if (err instanceof TaskEndedError || (isModelCallError(err) && err.code === 'model_aborted')) return;
+      if (err instanceof AppError) {
+        await reporter.fail({ code: err.code, message: err.message });
+        return;
+      }
+      throw err;
+    }
+  }
+
+  private async enhance(taskId: string, provider: ModelProvider, maxCases: number, reporter: StageReporter): Promise<void> {
+    const doc = await this.generation.loadDocument(taskId);
+    if (!doc) throw new AppError('worker_failed', 'the parsed document of this task is missing');
+    const foundationCases = (await this.generation.loadCases(taskId)).filter((c) => c.source === 'foundation');
+    const paths = (doc.document.paths ?? {}) as Record<string, Record<string, object>>;
+    const operationOf = (e: Endpoint): object => paths[e.path]?.[e.method] ?? {};
+
+    await reporter.report({
+      messageKey: 'enhancing.started',
+      messageParams: { endpointCount: doc.endpoints.length, provider: provider.name, model: provider.model },
+      stageProgress: 0,
+      endpointCount: doc.endpoints.length,
+      currentEndpoint: 0,
+    });
+    const run = this.aborts.register(taskId);
+    try {
+      const outcome = await enhanceEndpoints({
+        endpoints: doc.endpoints,
+        operationOf,
+        foundationCases,
+        provider,
+        maxCasesPerEndpoint: maxCases,
+        signal: run.signal,
+        report: (update) => reporter.report(update),
+      });
+      await this.generation.replaceCases(taskId, 'ai', outcome.cases, foundationCases.length);
+      this.logger.log({ taskId, aiCases: outcome.cases.length, warnings: outcome.warnings.length, tokens: outcome.tokens.total }, 'enhancement stored');
+      await reporter.done({
+        messageKey: 'enhancing.done',
+        messageParams: { count: foundationCases.length + outcome.cases.length },
+        endpointCount: doc.endpoints.length,
+        currentEndpoint: doc.endpoints.length,
+      });
+    } finally {
+      run.release();
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './ai-enhancer.config';
+export * from './ai-enhancer.module';

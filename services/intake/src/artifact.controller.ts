@@ -1,0 +1,49 @@
+import { Controller, Get, Headers, Inject, Param, ParseUUIDPipe, Res, UseGuards } from '@nestjs/common';
+import { AppError } from '@spectest/contracts';
+import { BearerAuthGuard, CurrentPrincipal, Principal } from '@spectest/auth';
+import { ARTIFACT_STORE, ArtifactStore, TaskStore } from '@spectest/persistence';
+import type { Response } from 'express';
+import { taskNotFound } from './intake.errors';
+
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => taskNotFound() });
+
+/** GET /v1/tasks/{id}/artifact: the ZIP, with its sha256 as a strong ETag. */
+@Controller('v1/tasks')
+@UseGuards(BearerAuthGuard)
+export class ArtifactController {
+  constructor(
+    private readonly tasks: TaskStore,
+    @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
+  ) {}
+
+  @Get(':id/artifact')
+  async download(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuid) id: string,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res() res: Response,
+  ): Promise<void> {
+    const record = await this.tasks.getForTenant(id, principal.tenant);
+    if (!record) throw taskNotFound();
+    if (record.snapshot.status !== 'completed') {
+      throw new AppError('not_ready', `the artifact is not ready: the task is ${record.snapshot.status}`, 409);
+    }
+    const head = await this.artifacts.head(id);
+    if (!head) throw new AppError('not_ready', 'the artifact is not stored yet', 409);
+    const etag = `"${head.sha256}"`;
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', 'private, max-age=0, must-revalidate');
+    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
+      res.status(304).end();
+      return;
+    }
+    const artifact = await this.artifacts.get(id);
+    if (!artifact) throw new AppError('not_ready', 'the artifact is not stored yet', 409);
+    const filename = `${record.snapshot.name.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 80) || 'task'}-tests.zip`;
+    res.status(200);
+    res.setHeader('Content-Type', 'application/zip');
+    res.setHeader('Content-Length', String(artifact.bytes));
+    res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
+    res.end(artifact.content);
+  }
+}

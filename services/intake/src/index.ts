@@ -1,0 +1,3 @@
+export * from './intake.config';
+export * from './intake.module';
+export * from './intake.http';

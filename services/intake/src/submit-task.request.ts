@@ -1,0 +1,64 @@
+import { AppError, TaskOptions, TaskOptionsSchema } from '@spectest/contracts';
+import { z } from 'zod';
+
+const JsonBodySchema = z.object({
+  spec: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  name: z.string().min(1).max(200).optional(),
+  options: TaskOptionsSchema.optional(),
+});
+
+export interface SubmitRequest {
+  spec: Buffer;
+  name: string;
+  options: TaskOptions;
+}
+
+interface UploadedSpec {
+  buffer: Buffer;
+  originalname?: string;
+}
+
+const zodDetails = (e: z.ZodError) => e.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+
+/**
+ * The two shapes of POST /v1/tasks, reduced to one: JSON `{spec, name?, options?}`, or multipart with a
+ * file field `spec` (plus optional text fields `name` and `options` as JSON, which the web page sends).
+ */
+export function readSubmitRequest(body: unknown, file: UploadedSpec | undefined, maxBytes: number): SubmitRequest {
+  if (file) {
+    const fields = (body ?? {}) as Record<string, unknown>;
+    let options: unknown = {};
+    if (typeof fields.options === 'string' && fields.options.trim()) {
+      try {
+        options = JSON.parse(fields.options);
+      } catch {
+        throw new AppError('invalid_request', 'the `options` field is not valid JSON');
+      }
+    }
+    const parsedOptions = TaskOptionsSchema.safeParse(options);
+    if (!parsedOptions.success) throw new AppError('invalid_request', 'invalid options', 400, zodDetails(parsedOptions.error));
+    const name = typeof fields.name === 'string' && fields.name.trim() ? fields.name.trim().slice(0, 200) : baseName(file.originalname);
+    return { spec: checkSpecBytes(file.buffer, maxBytes), name, options: parsedOptions.data };
+  }
+  if (!body || typeof body !== 'object' || Object.keys(body).length === 0) {
+    throw new AppError('invalid_request', 'send JSON {"spec": ...} or multipart/form-data with a file field `spec`');
+  }
+  const parsed = JsonBodySchema.safeParse(body);
+  if (!parsed.success) throw new AppError('invalid_request', 'invalid request body', 400, zodDetails(parsed.error));
+  const { spec, name, options } = parsed.data;
+  const bytes = typeof spec === 'string' ? Buffer.from(spec, 'utf8') : Buffer.from(JSON.stringify(spec), 'utf8');
+  return { spec: checkSpecBytes(bytes, maxBytes), name: name ?? 'task', options: options ?? {} };
+}
+
+function baseName(filename?: string): string {
+  const base = (filename ?? '').replace(/\.(ya?ml|json)$/i, '').trim();
+  return base ? base.slice(0, 200) : 'task';
+}
+
+/** Cheap checks before storing: the deep ones (YAML/JSON, OpenAPI) belong to the parsing stage. */
+function checkSpecBytes(bytes: Buffer, maxBytes: number): Buffer {
+  if (bytes.length > maxBytes) throw new AppError('payload_too_large', `the spec is ${bytes.length} bytes; the limit is ${maxBytes}`, 413);
+  if (bytes.toString('utf8').trim().length === 0) throw new AppError('invalid_spec', 'the spec is empty');
+  if (bytes.includes(0)) throw new AppError('invalid_spec', 'the spec is binary, not JSON or YAML text');
+  return bytes;
+}

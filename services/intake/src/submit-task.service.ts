@@ -1,0 +1,88 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AppError, TaskSnapshot } from '@spectest/contracts';
+import { MESSAGING, Messaging } from '@spectest/messaging';
+import { TaskRecord, TaskStore } from '@spectest/persistence';
+import { metrics } from '@spectest/platform';
+import { ProgressWriter } from '@spectest/progress';
+import { createHash, randomUUID } from 'node:crypto';
+import { INTAKE_CONFIG, IntakeConfig } from './intake.config';
+import { TooManyRequestsError } from './intake.errors';
+import { RateLimiter } from './rate-limiter';
+import { SubmitRequest } from './submit-task.request';
+
+export interface Submission {
+  snapshot: TaskSnapshot;
+  /** False when an Idempotency-Key matched an earlier submission. */
+  created: boolean;
+}
+
+const isUniqueViolation = (err: unknown): boolean => (err as { code?: string })?.code === '23505';
+
+/** Accepts a task: limits, idempotency, store (spec + task + first event), then `work.parse`. */
+@Injectable()
+export class SubmitTaskService {
+  private readonly logger = new Logger(SubmitTaskService.name);
+  private readonly limiter: RateLimiter;
+
+  constructor(
+    private readonly tasks: TaskStore,
+    private readonly writer: ProgressWriter,
+    @Inject(MESSAGING) private readonly messaging: Messaging,
+    @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
+  ) {
+    this.limiter = new RateLimiter(config.RATE_LIMIT_PER_MINUTE);
+  }
+
+  async submit(tenant: string, req: SubmitRequest, idempotencyKey: string | null): Promise<Submission> {
+    const requestHash = createHash('sha256')
+      .update(req.spec)
+      .update(JSON.stringify({ name: req.name, options: req.options }))
+      .digest('hex');
+    if (idempotencyKey) {
+      const earlier = await this.tasks.findByIdempotencyKey(tenant, idempotencyKey);
+      if (earlier) return this.replay(earlier, requestHash);
+    }
+    const wait = this.limiter.take(tenant);
+    if (wait > 0) throw new TooManyRequestsError('rate_limited', `over ${this.config.RATE_LIMIT_PER_MINUTE} submissions a minute`, wait);
+    const active = await this.tasks.countActive(tenant);
+    if (active >= this.config.MAX_ACTIVE_TASKS_PER_TENANT) {
+      throw new TooManyRequestsError('too_many_tasks', `${active} tasks are still running; the limit is ${this.config.MAX_ACTIVE_TASKS_PER_TENANT}`, 5);
+    }
+
+    const taskId = randomUUID();
+    const createdAt = new Date();
+    const timeoutSeconds = req.options.timeoutSeconds ?? this.config.DEFAULT_TIMEOUT_SECONDS;
+    let snapshot: TaskSnapshot;
+    try {
+      ({ snapshot } = await this.writer.createTask({
+        taskId,
+        tenant,
+        name: req.name,
+        createdAt,
+        deadlineAt: new Date(createdAt.getTime() + timeoutSeconds * 1000),
+        options: req.options as Record<string, unknown>,
+        spec: { id: randomUUID(), content: req.spec, sha256: createHash('sha256').update(req.spec).digest('hex') },
+        idempotencyKey,
+        requestHash,
+      }));
+    } catch (err) {
+      // Two requests with the same key raced: the loser answers with the winner's task.
+      if (idempotencyKey && isUniqueViolation(err)) {
+        const earlier = await this.tasks.findByIdempotencyKey(tenant, idempotencyKey);
+        if (earlier) return this.replay(earlier, requestHash);
+      }
+      throw err;
+    }
+    await this.messaging.publishWork('parse', { taskId });
+    metrics.tasksSubmitted().inc();
+    this.logger.log({ taskId, tenant, bytes: req.spec.length }, 'task accepted');
+    return { snapshot, created: true };
+  }
+
+  private replay(earlier: TaskRecord, requestHash: string): Submission {
+    if (earlier.requestHash && earlier.requestHash !== requestHash) {
+      throw new AppError('conflict', 'this Idempotency-Key was used for a different request', 409);
+    }
+    return { snapshot: earlier.snapshot, created: false };
+  }
+}

@@ -1,0 +1,82 @@
+import { Controller, Get, Headers, Inject, Param, ParseUUIDPipe, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { AppError, TaskEvent, isTerminalStatus } from '@spectest/contracts';
+import { AllowQueryToken, BearerAuthGuard, CurrentPrincipal, Principal } from '@spectest/auth';
+import { TaskStore } from '@spectest/persistence';
+import { metrics } from '@spectest/platform';
+import { TaskEventStreams } from '@spectest/progress';
+import type { Request, Response } from 'express';
+import { INTAKE_CONFIG, IntakeConfig } from './intake.config';
+import { taskNotFound } from './intake.errors';
+
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => taskNotFound() });
+
+function parseAfter(lastEventId: string | undefined, after: string | undefined): number {
+  const raw = lastEventId ?? after;
+  if (raw === undefined || raw === '') return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new AppError('invalid_request', 'Last-Event-ID / after must be a non-negative integer seq');
+  return n;
+}
+
+/** GET /v1/tasks/{id}/events: Server-Sent Events, replay after Last-Event-ID or ?after=, then live, closed after the terminal event. */
+@Controller('v1/tasks')
+@UseGuards(BearerAuthGuard)
+export class TaskEventsController {
+  constructor(
+    private readonly tasks: TaskStore,
+    private readonly streams: TaskEventStreams,
+    @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
+  ) {}
+
+  @Get(':id/events')
+  @AllowQueryToken()
+  async events(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuid) id: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Query('after') after: string | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const record = await this.tasks.getForTenant(id, principal.tenant);
+    if (!record) throw taskNotFound();
+    const afterSeq = parseAfter(lastEventId, after);
+    if (afterSeq > record.snapshot.seq) {
+      throw new AppError('invalid_request', `after=${afterSeq} is beyond the task's last event (seq ${record.snapshot.seq})`);
+    }
+
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    res.setHeader('Connection', 'keep-alive');
+    res.setHeader('X-Accel-Buffering', 'no');
+    res.flushHeaders();
+    res.write('retry: 2000\n\n');
+    if (isTerminalStatus(record.snapshot.status) && afterSeq >= record.snapshot.seq) {
+      res.end();
+      return;
+    }
+
+    const gauge = metrics.sseStreams();
+    gauge.inc();
+    let finished = false;
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), this.config.SSE_HEARTBEAT_MS);
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearInterval(heartbeat);
+      gauge.dec();
+      void stream.close();
+      res.end();
+    };
+    const write = async (e: TaskEvent): Promise<void> => {
+      if (finished) return;
+      const ok = res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      // A slow reader holds back its own stream only: wait for the socket to drain before the next event.
+      if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve));
+    };
+    const stream = await this.streams.open(id, afterSeq, write, () => setImmediate(finish));
+    req.on('close', finish);
+    if (req.destroyed) finish();
+  }
+}

@@ -1,0 +1,103 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Res, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { AppError, TASK_STATUSES, TaskSnapshot, TaskStatus, isTerminalStatus } from '@spectest/contracts';
+import { BearerAuthGuard, CurrentPrincipal, Principal } from '@spectest/auth';
+import { TaskStore, decodeCursor } from '@spectest/persistence';
+import type { Response } from 'express';
+import { INTAKE_CONFIG, IntakeConfig } from './intake.config';
+import { taskNotFound } from './intake.errors';
+import { SubmitTaskService } from './submit-task.service';
+import { readSubmitRequest } from './submit-task.request';
+import { TaskCancelService } from './task-cancel.service';
+import { TaskWaiter, preferWaitSeconds } from './task-waiter';
+
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => taskNotFound() });
+
+@Controller('v1/tasks')
+@UseGuards(BearerAuthGuard)
+export class TasksController {
+  constructor(
+    private readonly submitter: SubmitTaskService,
+    private readonly tasks: TaskStore,
+    private readonly waiter: TaskWaiter,
+    private readonly canceller: TaskCancelService,
+    @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
+  ) {}
+
+  @Post()
+  @UseInterceptors(FileInterceptor('spec'))
+  async submit(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+    @UploadedFile() file: { buffer: Buffer; originalname: string } | undefined,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
+      throw new AppError('invalid_request', 'Idempotency-Key must be 1 to 200 characters');
+    }
+    const request = readSubmitRequest(body, file, this.config.MAX_SPEC_BYTES);
+    const { snapshot } = await this.submitter.submit(principal.tenant, request, idempotencyKey ?? null);
+    const wait = preferWaitSeconds(prefer);
+    if (wait !== null) {
+      res.setHeader('Preference-Applied', `wait=${wait}`);
+      const final = isTerminalStatus(snapshot.status) ? snapshot : await this.waiter.waitForEnd(snapshot.taskId, wait);
+      if (final) {
+        res.status(200);
+        return final;
+      }
+    }
+    res.status(202);
+    res.setHeader('Location', this.links(snapshot.taskId).statusUrl);
+    return this.accepted(snapshot);
+  }
+
+  @Get()
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query('status') status?: string,
+    @Query('limit') limit?: string,
+    @Query('cursor') cursor?: string,
+  ) {
+    if (status !== undefined && !TASK_STATUSES.includes(status as TaskStatus)) {
+      throw new AppError('invalid_request', `status must be one of ${TASK_STATUSES.join(', ')}`);
+    }
+    const n = limit === undefined ? 20 : Number(limit);
+    if (!Number.isInteger(n) || n < 1 || n > 100) throw new AppError('invalid_request', 'limit must be an integer from 1 to 100');
+    const decoded = cursor ? decodeCursor(cursor) : null;
+    if (cursor && !decoded) throw new AppError('invalid_request', 'cursor is not valid');
+    return this.tasks.list(principal.tenant, { status: status as TaskStatus | undefined, limit: n, cursor: decoded });
+  }
+
+  @Get(':id')
+  async get(@CurrentPrincipal() principal: Principal, @Param('id', uuid) id: string): Promise<TaskSnapshot> {
+    const record = await this.tasks.getForTenant(id, principal.tenant);
+    if (!record) throw taskNotFound();
+    return record.snapshot;
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  async cancel(@CurrentPrincipal() principal: Principal, @Param('id', uuid) id: string): Promise<TaskSnapshot> {
+    return this.canceller.cancel(id, principal.tenant);
+  }
+
+  private links(taskId: string) {
+    const base = this.config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? '';
+    return {
+      statusUrl: `${base}/v1/tasks/${taskId}`,
+      eventsUrl: `${base}/v1/tasks/${taskId}/events`,
+      artifactUrl: `${base}/v1/tasks/${taskId}/artifact`,
+    };
+  }
+
+  private accepted(snapshot: TaskSnapshot) {
+    return {
+      taskId: snapshot.taskId,
+      status: snapshot.status,
+      ...this.links(snapshot.taskId),
+      socket: { namespace: '/tasks', taskId: snapshot.taskId },
+    };
+  }
+}

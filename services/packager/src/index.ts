@@ -1,0 +1,2 @@
+export * from './packager.config';
+export * from './packager.module';

@@ -1,0 +1,96 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AppError, TaskOptionsSchema, TaskResult, TaskSnapshot, isTerminalStatus } from '@spectest/contracts';
+import { ARTIFACT_STORE, ArtifactStore, GenerationStore, TaskStore } from '@spectest/persistence';
+import { metrics } from '@spectest/platform';
+import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
+import { buildArtifactFiles, zipArtifact } from '@spectest/testgen';
+import { PACKAGER_CONFIG, PackagerConfig } from './packager.config';
+
+/**
+ * The packaging stage: cases -> runnable node:test project, Postman collection, cases.json, REPORT.md
+ * -> one deterministic ZIP, stored, then the terminal `completed` event.
+ */
+@Injectable()
+export class PackagerService {
+  private readonly logger = new Logger(PackagerService.name);
+
+  constructor(
+    private readonly tasks: TaskStore,
+    private readonly generation: GenerationStore,
+    private readonly writer: ProgressWriter,
+    @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
+    @Inject(PACKAGER_CONFIG) private readonly config: PackagerConfig,
+  ) {}
+
+  async run(taskId: string): Promise<void> {
+    const task = await this.tasks.get(taskId);
+    if (!task || isTerminalStatus(task.snapshot.status)) return;
+    const reporter = new StageReporter(this.writer, taskId, 'packaging');
+    const started = Date.now();
+    try {
+      await this.package(task.snapshot, task.options, reporter);
+      metrics.stageDuration().observe({ stage: 'packaging' }, (Date.now() - started) / 1000);
+    } catch (err) {
+      if (err instanceof TaskEndedError) return;
+      if (err instanceof AppError) {
+        await reporter.fail({ code: err.code, message: err.message });
+        return;
+      }
+      throw err;
+    }
+  }
+
+  private async package(snapshot: TaskSnapshot, rawOptions: Record<string, unknown>, reporter: StageReporter): Promise<void> {
+    const taskId = snapshot.taskId;
+    const options = TaskOptionsSchema.parse(rawOptions);
+    await reporter.report({ messageKey: 'packaging.started', stageProgress: 0 });
+    const doc = await this.generation.loadDocument(taskId);
+    if (!doc) throw new AppError('worker_failed', 'the parsed document of this task is missing');
+    const cases = await this.generation.loadCases(taskId);
+    const files = buildArtifactFiles({
+      title: doc.title,
+      version: doc.version,
+      document: doc.document,
+      cases,
+      formats: options.formats ?? ['node-test', 'postman'],
+      report: {
+        warnings: snapshot.warnings,
+        stageTimings: snapshot.stages
+          .filter((s) => s.durationMs !== null)
+          .map((s) => ({ stage: s.name, durationMs: s.durationMs ?? 0 })),
+        model: options.ai && options.ai.provider !== 'none' ? `${options.ai.provider}:${options.ai.model ?? 'default'}` : null,
+        tokens: snapshot.tokens.total > 0 ? snapshot.tokens : undefined,
+      },
+    });
+    await reporter.report({ messageKey: 'packaging.zip', stageProgress: 0.5 });
+    const zip = await zipArtifact(files);
+    const stored = await this.artifacts.put(taskId, zip);
+    const aiCaseCount = cases.filter((c) => c.source === 'ai').length;
+    const result: TaskResult = {
+      caseCount: cases.length,
+      foundationCaseCount: cases.length - aiCaseCount,
+      aiCaseCount,
+      artifact: { url: this.artifactUrl(taskId), bytes: stored.bytes, sha256: stored.sha256 },
+    };
+    await reporter.report({
+      messageKey: 'packaging.done',
+      messageParams: { files: files.length, bytes: stored.bytes },
+      stageProgress: 0.9,
+    });
+    this.logger.log({ taskId, bytes: stored.bytes, files: files.length, cases: cases.length }, 'artifact stored');
+    const done = await this.writer.report(taskId, {
+      type: 'completed',
+      stage: 'packaging',
+      stageStatus: 'done',
+      messageKey: 'task.completed',
+      messageParams: { caseCount: result.caseCount },
+      result,
+    });
+    if (!done.ok && done.reason !== 'task_ended') throw new Error(`completion refused: ${done.detail}`);
+  }
+
+  private artifactUrl(taskId: string): string {
+    const path = `/v1/tasks/${taskId}/artifact`;
+    return this.config.PUBLIC_BASE_URL ? new URL(path, this.config.PUBLIC_BASE_URL).toString() : path;
+  }
+}

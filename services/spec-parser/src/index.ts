@@ -1,0 +1,2 @@
+export * from './spec-parser.config';
+export * from './spec-parser.module';

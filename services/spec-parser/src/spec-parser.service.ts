@@ -1,0 +1,129 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AppError, TaskOptions, TaskOptionsSchema, TestCase, isTerminalStatus } from '@spectest/contracts';
+import { MESSAGING, Messaging } from '@spectest/messaging';
+import { GenerationStore, TaskStore } from '@spectest/persistence';
+import { metrics } from '@spectest/platform';
+import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
+import { ParsedSpec, ReadSpecStep, SpecLimits, buildFoundationCases, filterEndpoints, readSpec } from '@spectest/testgen';
+import { SPEC_PARSER_CONFIG, SpecParserConfig } from './spec-parser.config';
+
+/** Where each sub-step of parsing lands inside the parsing band. */
+const PARSE_STEP_PROGRESS: Record<ReadSpecStep, number> = { read: 0.1, validate: 0.3, dereference: 0.6, endpoints: 0.9 };
+
+/**
+ * The parsing and foundation stages of one task: read, validate and dereference the spec, list the
+ * endpoints, build the foundation cases, store them, then hand the task to the enhancer.
+ * Idempotent by task + stage: a redelivered message finds the work done and only re-publishes the next step.
+ */
+@Injectable()
+export class SpecParserService {
+  private readonly logger = new Logger(SpecParserService.name);
+  private readonly limits: SpecLimits;
+
+  constructor(
+    private readonly tasks: TaskStore,
+    private readonly generation: GenerationStore,
+    private readonly writer: ProgressWriter,
+    @Inject(MESSAGING) private readonly messaging: Messaging,
+    @Inject(SPEC_PARSER_CONFIG) config: SpecParserConfig,
+  ) {
+    this.limits = {
+      maxBytes: config.SPEC_MAX_BYTES,
+      maxDepth: config.SPEC_MAX_DEPTH,
+      maxAliases: config.SPEC_MAX_ALIASES,
+      maxOperations: config.SPEC_MAX_OPERATIONS,
+    };
+  }
+
+  async run(taskId: string): Promise<void> {
+    const task = await this.tasks.get(taskId);
+    if (!task || isTerminalStatus(task.snapshot.status)) return;
+    const foundation = task.snapshot.stages.find((s) => s.name === 'foundation');
+    if (foundation?.status === 'done') {
+      await this.messaging.publishWork('enhance', { taskId });
+      return;
+    }
+    const started = Date.now();
+    try {
+      await this.parseAndGenerate(taskId, task.specId, TaskOptionsSchema.parse(task.options));
+      await this.messaging.publishWork('enhance', { taskId });
+      metrics.stageDuration().observe({ stage: 'parsing' }, (Date.now() - started) / 1000);
+    } catch (err) {
+      if (err instanceof TaskEndedError) return;
+      if (err instanceof AppError) {
+        await new StageReporter(this.writer, taskId, task.snapshot.stage === 'foundation' ? 'foundation' : 'parsing').fail({
+          code: err.code,
+          message: err.message,
+          details: err.details,
+        });
+        return;
+      }
+      throw err;
+    }
+  }
+
+  private async parseAndGenerate(taskId: string, specId: string, options: TaskOptions): Promise<void> {
+    const parsing = new StageReporter(this.writer, taskId, 'parsing');
+    await parsing.report({ messageKey: 'parsing.started', stageProgress: 0 });
+    const content = await this.tasks.getSpecContent(specId);
+    if (!content) throw new AppError('invalid_spec', 'the stored specification is missing');
+
+    const spec = await readSpec(content, this.limits, (step) =>
+      parsing.report({ messageKey: 'parsing.step', messageParams: { step }, stageProgress: PARSE_STEP_PROGRESS[step] }),
+    );
+    const endpoints = filterEndpoints(spec.endpoints, options.include);
+    if (endpoints.length === 0) {
+      throw new AppError(
+        'no_operations',
+        spec.endpoints.length === 0
+          ? 'the specification describes no operations (paths is empty)'
+          : `none of the ${spec.endpoints.length} operations matches options.include`,
+      );
+    }
+    await this.generation.saveDocument(taskId, {
+      title: spec.title,
+      version: spec.version,
+      openapiVersion: spec.openapiVersion,
+      document: spec.document as Record<string, unknown>,
+      endpoints,
+      warnings: spec.warnings,
+    });
+    await parsing.done({
+      messageKey: 'parsing.done',
+      messageParams: { endpointCount: endpoints.length, title: spec.title, version: spec.version },
+      endpointCount: endpoints.length,
+      currentEndpoint: 0,
+      warnings: spec.warnings,
+    });
+    await this.generateFoundation(taskId, { ...spec, endpoints });
+  }
+
+  private async generateFoundation(taskId: string, spec: ParsedSpec): Promise<void> {
+    const foundation = new StageReporter(this.writer, taskId, 'foundation');
+    const cases: TestCase[] = [];
+    const n = spec.endpoints.length;
+    for (let i = 0; i < n; i++) {
+      const endpoint = spec.endpoints[i];
+      const update = {
+        messageKey: 'foundation.endpoint' as const,
+        messageParams: { method: endpoint.method.toUpperCase(), path: endpoint.path },
+        endpoint: endpoint.key,
+        endpointCount: n,
+        currentEndpoint: i + 1,
+        stageProgress: i / n,
+      };
+      // Big specs would otherwise write thousands of events a second: coalesce, but always show the first.
+      if (i === 0) await foundation.report(update);
+      else await foundation.reportCoalesced(update);
+      cases.push(...buildFoundationCases(spec, endpoint));
+    }
+    await this.generation.replaceCases(taskId, 'foundation', cases);
+    this.logger.log({ taskId, cases: cases.length, endpoints: n }, 'foundation cases stored');
+    await foundation.done({
+      messageKey: 'foundation.done',
+      messageParams: { count: cases.length },
+      endpointCount: n,
+      currentEndpoint: n,
+    });
+  }
+}
