@@ -29,42 +29,87 @@ function simplify(detail) {
     params,
   };
 }
-(async () => {
+parentPort.on('message', async ({ id, document, mode }) => {
   try {
     const parser = new SwaggerParser();
-    const api = workerData.mode === 'validate'
-      ? await parser.validate(workerData.document, options)
-      : await parser.dereference(workerData.document, options);
-    parentPort.postMessage({ ok: true, api });
+    const api = mode === 'validate' ? await parser.validate(document, options) : await parser.dereference(document, options);
+    parentPort.postMessage({ id, ok: true, api });
   } catch (error) {
     const details = Array.isArray(error && error.details) ? error.details.slice(0, 50).map(simplify) : [];
-    parentPort.postMessage({ ok: false, message: String((error && error.message) || error), details });
+    parentPort.postMessage({ id, ok: false, message: String((error && error.message) || error), details });
   }
-})();
+});
 `;
 
-type WorkerAnswer = { ok: true; api: Record<string, unknown> } | { ok: false; message: string; details: unknown[] };
+type WorkerAnswer = { id: number; ok: true; api: Record<string, unknown> } | { id: number; ok: false; message: string; details: unknown[] };
+type Pending = { resolve: (api: Record<string, unknown>) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
+
+/** A document that keeps the validator busy this long is treated as hostile; the worker is replaced. */
+const VALIDATION_TIMEOUT_MS = 120_000;
+
+/**
+ * One long-lived worker, started on first use: loading swagger-parser and its JSON schemas costs
+ * far more than validating a typical spec. It is unref'd while idle so it never keeps a process alive,
+ * and replaced if it dies, failing only the jobs it held.
+ */
+class SwaggerParserWorker {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  run(document: Record<string, unknown>, mode: ValidationMode): Promise<Record<string, unknown>> {
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.failAll(worker, new AppError('timeout', `Validating the spec took longer than ${VALIDATION_TIMEOUT_MS / 1000} s`, 400)),
+        VALIDATION_TIMEOUT_MS,
+      ).unref();
+      this.pending.set(id, { resolve, reject, timer });
+      worker.ref();
+      worker.postMessage({ id, document, mode });
+    });
+  }
+
+  private start(): Worker {
+    const parserPath = require.resolve('@apidevtools/swagger-parser');
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { parserPath } });
+    worker.on('message', (answer: WorkerAnswer) => {
+      const job = this.pending.get(answer.id);
+      if (!job) return;
+      this.pending.delete(answer.id);
+      clearTimeout(job.timer);
+      if (this.pending.size === 0) worker.unref();
+      if (answer.ok) job.resolve(answer.api);
+      else job.reject(invalidSpec(describeFailure(answer.message), answer.details));
+    });
+    worker.on('error', (error) => this.failAll(worker, toAppError(error)));
+    worker.on('exit', (code) =>
+      this.failAll(worker, new AppError('internal', `The spec validator stopped unexpectedly (exit code ${code})`, 500)),
+    );
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private failAll(worker: Worker, error: AppError): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    void worker.terminate();
+    const jobs = [...this.pending.values()];
+    this.pending.clear();
+    for (const job of jobs) {
+      clearTimeout(job.timer);
+      job.reject(error);
+    }
+  }
+}
+
+const sharedWorker = new SwaggerParserWorker();
 
 /** Validates (mode 'validate') or only dereferences; returns the dereferenced graph, which may contain cycles. */
 export function runSwaggerParser(document: Record<string, unknown>, mode: ValidationMode): Promise<Record<string, unknown>> {
-  const parserPath = require.resolve('@apidevtools/swagger-parser');
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { document, mode, parserPath }, stderr: true });
-    let settled = false;
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      fn();
-      void worker.terminate();
-    };
-    worker.once('message', (answer: WorkerAnswer) =>
-      finish(() => (answer.ok ? resolve(answer.api) : reject(invalidSpec(describeFailure(answer.message), answer.details)))),
-    );
-    worker.once('error', (error) => finish(() => reject(toAppError(error))));
-    worker.once('exit', (code) =>
-      finish(() => reject(new AppError('internal', `The spec validator stopped unexpectedly (exit code ${code})`, 500))),
-    );
-  });
+  return sharedWorker.run(document, mode);
 }
 
 export const validateAndDereference = (doc: Record<string, unknown>) => runSwaggerParser(doc, 'validate');

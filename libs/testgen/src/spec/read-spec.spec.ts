@@ -1,0 +1,165 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '@spectest/contracts';
+import { stringify } from 'yaml';
+import { DEFAULT_SPEC_LIMITS, ReadSpecStep, readSpec } from '../index';
+
+// The first read of a file starts the validator worker, which loads swagger-parser: slow on a busy machine.
+jest.setTimeout(30_000);
+
+const FIXTURES = join(__dirname, '../../../../tests/fixtures');
+const fixture = (name: string) => readFile(join(FIXTURES, name));
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return (error as AppError).code;
+  }
+  throw new Error('expected readSpec to fail');
+}
+
+const minimal = (extra: Record<string, unknown> = {}) => ({
+  openapi: '3.0.3',
+  info: { title: 'Mini', version: '1.0.0' },
+  paths: { '/ping': { get: { responses: { '200': { description: 'ok' } } } } },
+  ...extra,
+});
+
+describe('readSpec: formats and versions', () => {
+  it('reads OpenAPI 3.0 YAML and reports each step in order', async () => {
+    const steps: ReadSpecStep[] = [];
+    const spec = await readSpec(await fixture('petstore.yaml'), {}, (step) => {
+      steps.push(step);
+    });
+    expect(steps).toEqual(['read', 'validate', 'dereference', 'endpoints']);
+    expect(spec).toMatchObject({ title: 'Swagger Petstore', version: '1.0.0', openapiVersion: '3.0.3', warnings: [] });
+    expect(spec.endpoints.map((e) => e.key)).toEqual(['GET /pets', 'POST /pets', 'GET /pets/{petId}']);
+    expect(JSON.stringify(spec.document)).not.toContain('$ref');
+  });
+
+  it('converts Swagger 2.0 JSON to OpenAPI 3.0 and keeps the source version', async () => {
+    const spec = await readSpec((await fixture('petstore.swagger2.json')).toString('utf8'));
+    expect(spec.openapiVersion).toBe('2.0');
+    expect(String(spec.document.openapi)).toMatch(/^3\.0\./);
+    expect(spec.endpoints.map((e) => e.key)).toEqual(['GET /pets', 'POST /pets', 'GET /pets/{petId}']);
+    const post = (spec.document.paths as any)['/pets'].post;
+    expect(post.requestBody.content['application/json'].schema.required).toEqual(['id', 'name']);
+  });
+
+  it('reads OpenAPI 3.1 and lists all 37 operations of the bookstore', async () => {
+    const spec = await readSpec(await fixture('bookstore.openapi31.yaml'));
+    expect(spec.openapiVersion).toBe('3.1.0');
+    expect(spec.endpoints).toHaveLength(37);
+  });
+
+  it('accepts JSON text, YAML text, a Buffer and an object alike', async () => {
+    const doc = minimal();
+    for (const input of [JSON.stringify(doc), stringify(doc), Buffer.from(JSON.stringify(doc)), doc]) {
+      const spec = await readSpec(input);
+      expect(spec.endpoints.map((e) => e.key)).toEqual(['GET /ping']);
+    }
+  });
+
+  it('does not mutate an object input', async () => {
+    const doc = minimal();
+    const before = JSON.stringify(doc);
+    await readSpec(doc);
+    expect(JSON.stringify(doc)).toBe(before);
+  });
+
+  it('cuts recursive schemas so the document stays JSON-serialisable, with a warning', async () => {
+    const spec = await readSpec(await fixture('recursive.yaml'));
+    const json = JSON.stringify(spec.document);
+    expect(json).toContain('x-spectest-recursive-ref');
+    expect(spec.warnings.join('\n')).toContain('#/components/schemas/Node');
+  });
+});
+
+describe('readSpec: refusals', () => {
+  it.each([
+    ['empty text', ''],
+    ['whitespace', '   \n  '],
+    ['a bare JSON number', '42'],
+    ['a JSON array', '[1, 2]'],
+    ['invalid UTF-8', Buffer.from([0xff, 0xfe, 0xfd, 0x00, 0x80])],
+    ['NUL bytes', 'openapi: 3.0.0\u0000'],
+    ['an unsupported version', JSON.stringify({ ...minimal(), openapi: '4.0.0' })],
+  ])('refuses %s as invalid_spec', async (_name, input) => {
+    expect(await codeOf(readSpec(input as string | Buffer))).toBe('invalid_spec');
+  });
+
+  it('refuses invalid YAML with a message that points at the line', async () => {
+    const error = await readSpec(await fixture('hostile/invalid.yaml')).catch((e: AppError) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('invalid_spec');
+    expect((error as AppError).message).toMatch(/line 3/);
+  });
+
+  it('refuses JSON that is not OpenAPI, naming the fields it looked for', async () => {
+    const error = (await readSpec(await fixture('hostile/not-openapi.json')).catch((e) => e)) as AppError;
+    expect(error.code).toBe('invalid_spec');
+    expect(error.message).toContain('"openapi"');
+  });
+
+  it('refuses a schema-invalid document with the validator details', async () => {
+    const error = (await readSpec(await fixture('hostile/invalid-openapi.yaml')).catch((e) => e)) as AppError;
+    expect(error.code).toBe('invalid_spec');
+    expect(error.details).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: '/paths/~1things/get', message: expect.stringContaining('responses') })]),
+    );
+  });
+
+  it('refuses a dangling local $ref as invalid_spec', async () => {
+    const doc = minimal({
+      paths: { '/x': { get: { responses: { '200': { $ref: '#/components/responses/Nope' } } } } },
+    });
+    expect(await codeOf(readSpec(doc))).toBe('invalid_spec');
+  });
+});
+
+describe('readSpec: limits', () => {
+  it('exports its defaults', () => {
+    expect(DEFAULT_SPEC_LIMITS).toEqual({ maxBytes: 50 * 1024 * 1024, maxDepth: 200, maxAliases: 1000, maxOperations: 10_000 });
+  });
+
+  it('refuses text over maxBytes as spec_too_large, before parsing', async () => {
+    const text = JSON.stringify(minimal({ 'x-pad': 'x'.repeat(2000) }));
+    expect(await codeOf(readSpec(text, { maxBytes: 1000 }))).toBe('spec_too_large');
+    expect(await codeOf(readSpec(Buffer.from(text), { maxBytes: 1000 }))).toBe('spec_too_large');
+    expect(await codeOf(readSpec(JSON.parse(text), { maxBytes: 1000 }))).toBe('spec_too_large');
+  });
+
+  it('refuses nesting over maxDepth as spec_too_deep, for text and objects', async () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 50; i++) deep = { d: deep };
+    const doc = minimal({ 'x-deep': deep });
+    expect(await codeOf(readSpec(doc, { maxDepth: 40 }))).toBe('spec_too_deep');
+    expect(await codeOf(readSpec(JSON.stringify(doc), { maxDepth: 40 }))).toBe('spec_too_deep');
+    expect(await codeOf(readSpec(stringify(doc), { maxDepth: 40 }))).toBe('spec_too_deep');
+    await expect(readSpec(doc, { maxDepth: 60 })).resolves.toBeDefined();
+  });
+
+  it('refuses pathologically deep JSON text without crashing', async () => {
+    const text = '{"openapi":"3.0.3","x":' + '['.repeat(100_000) + ']'.repeat(100_000) + '}';
+    expect(await codeOf(readSpec(text))).toBe('spec_too_deep');
+  });
+
+  it('refuses a YAML alias bomb as spec_too_large', async () => {
+    expect(await codeOf(readSpec(await fixture('hostile/yaml-alias-bomb.yaml')))).toBe('spec_too_large');
+  });
+
+  it('honours maxAliases for a few harmless aliases', async () => {
+    const text = ['openapi: 3.0.3', 'info: &i { title: A, version: "1" }', 'x-copy: *i', 'x-again: *i', 'paths: {}'].join('\n');
+    await expect(readSpec(text)).resolves.toBeDefined();
+    expect(await codeOf(readSpec(text, { maxAliases: 1 }))).toBe('spec_too_large');
+  });
+
+  it('refuses more operations than maxOperations as too_many_operations', async () => {
+    const paths: Record<string, unknown> = {};
+    for (let i = 0; i < 30; i++) paths[`/r${i}`] = { get: { responses: { '200': { description: 'ok' } } } };
+    expect(await codeOf(readSpec(minimal({ paths }), { maxOperations: 29 }))).toBe('too_many_operations');
+    await expect(readSpec(minimal({ paths }), { maxOperations: 30 })).resolves.toBeDefined();
+  });
+});
