@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import * as yauzl from 'yauzl';
+import { TestCase } from '@spectest/contracts';
+import { ArtifactInput, ParsedSpec, buildArtifactFiles, buildFoundationCases, readSpec, zipArtifact } from '../index';
+
+jest.setTimeout(30_000);
+
+const FIXTURES = join(__dirname, '../../../../tests/fixtures');
+
+describe('artifact files and ZIP', () => {
+  let spec: ParsedSpec;
+  let input: ArtifactInput;
+
+  beforeAll(async () => {
+    spec = await readSpec(await readFile(join(FIXTURES, 'bookstore.openapi31.yaml')));
+    const cases: TestCase[] = spec.endpoints.flatMap((e) => buildFoundationCases(spec, e));
+    input = {
+      title: spec.title,
+      version: spec.version,
+      document: spec.document,
+      cases,
+      report: {
+        warnings: ['AI enhancement failed for GET /books; kept the foundation cases'],
+        stageTimings: [
+          { stage: 'parsing', durationMs: 120 },
+          { stage: 'foundation', durationMs: 8 },
+        ],
+        model: 'llama3.1:8b',
+        tokens: { prompt: 45, completion: 230, total: 275 },
+      },
+    };
+  });
+
+  it('lists files sorted by path, one test file per group, both formats by default', () => {
+    const paths = buildArtifactFiles(input).map((f) => f.path);
+    expect(paths).toEqual([...paths].sort());
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'README.md',
+        'REPORT.md',
+        'cases.json',
+        'openapi.json',
+        'postman/collection.json',
+        'tests/README.md',
+        'tests/package.json',
+        'tests/support/run-case.js',
+        'tests/books.test.js',
+        'tests/health.test.js',
+      ]),
+    );
+    const groups = new Set(input.cases.map((c) => c.group));
+    expect(paths.filter((p) => p.endsWith('.test.js'))).toHaveLength(groups.size);
+  });
+
+  it('includes only the formats asked for', () => {
+    const nodeOnly = buildArtifactFiles({ ...input, formats: ['node-test'] }).map((f) => f.path);
+    expect(nodeOnly).not.toContain('postman/collection.json');
+    expect(nodeOnly).toContain('tests/package.json');
+    const postmanOnly = buildArtifactFiles({ ...input, formats: ['postman'] }).map((f) => f.path);
+    expect(postmanOnly.some((p) => p.startsWith('tests/'))).toBe(false);
+    expect(postmanOnly).toContain('postman/collection.json');
+  });
+
+  it('writes a Postman v2.1 collection: folders per group, {{baseUrl}}, a status test per request', () => {
+    const file = buildArtifactFiles(input).find((f) => f.path === 'postman/collection.json')!;
+    const collection = JSON.parse(file.content);
+    expect(collection.info.schema).toBe('https://schema.getpostman.com/json/collection/v2.1.0/collection.json');
+    expect(collection.variable).toEqual([expect.objectContaining({ key: 'baseUrl' })]);
+    const requests = collection.item.flatMap((folder: any) => folder.item);
+    expect(requests).toHaveLength(input.cases.length);
+    for (const request of requests) {
+      expect(request.request.url.raw.startsWith('{{baseUrl}}/')).toBe(true);
+      expect(request.event[0].script.exec.join('\n')).toMatch(/pm\.(response\.to\.have\.status|expect)/);
+    }
+  });
+
+  it('writes cases.json, openapi.json and a REPORT.md with counts, warnings, timings, model and tokens', () => {
+    const files = Object.fromEntries(buildArtifactFiles(input).map((f) => [f.path, f.content]));
+    expect(JSON.parse(files['cases.json']).cases).toEqual(input.cases);
+    expect(JSON.parse(files['openapi.json'])).toEqual(spec.document);
+    const report = files['REPORT.md'];
+    expect(report).toContain(`Cases: ${input.cases.length}`);
+    expect(report).toMatch(/\| POST \/books \| 1 \| 0 \| 4 \| 3 \| 0 \| 8 \|/);
+    expect(report).toContain('AI enhancement failed for GET /books');
+    expect(report).toContain('| parsing | 120 |');
+    expect(report).toContain('llama3.1:8b');
+    expect(report).toContain('Tokens: 275 (prompt 45, completion 230)');
+  });
+
+  it('gives byte-identical ZIPs for the same input, and different ones for different input', async () => {
+    const first = await zipArtifact(buildArtifactFiles(input));
+    const second = await zipArtifact(buildArtifactFiles(structuredClone(input)));
+    expect(first.equals(second)).toBe(true);
+    const reordered = await zipArtifact([...buildArtifactFiles(input)].reverse());
+    expect(reordered.equals(first)).toBe(true);
+    const other = await zipArtifact(buildArtifactFiles({ ...input, version: '9.9.9' }));
+    expect(other.equals(first)).toBe(false);
+    expect(await zipEntryNames(first)).toEqual(buildArtifactFiles(input).map((f) => f.path));
+  });
+
+  it('keeps generated code valid when spec text tries to break out of it', async () => {
+    const hostileCase: TestCase = {
+      ...input.cases[0],
+      title: "x');\nrequire('child_process').execSync('touch /tmp/pwned'); //",
+      group: '../../evil',
+      reason: '*/ process.exit(0) /*',
+    };
+    const files = buildArtifactFiles({ ...input, title: 'T\nprocess.exit(3)', cases: [hostileCase] });
+    const testFile = files.find((f) => f.path.endsWith('.test.js'))!;
+    expect(testFile.path).toBe('tests/evil.test.js');
+    const dir = await mkdtemp(join(tmpdir(), 'spectest-syntax-'));
+    try {
+      await writeFile(join(dir, 'check.js'), testFile.content);
+      await new Promise<void>((resolve, reject) =>
+        execFile(process.execPath, ['--check', join(dir, 'check.js')], (error) => (error ? reject(error) : resolve())),
+      );
+      expect(testFile.content).not.toMatch(/^process\.exit/m);
+      expect(testFile.content).not.toMatch(/^require\('child_process'\)/m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function zipEntryNames(zip: Buffer): Promise<string[]> {
+  const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file!))),
+  );
+  const names: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    zipfile.on('entry', (entry: yauzl.Entry) => {
+      names.push(entry.fileName);
+      zipfile.readEntry();
+    });
+    zipfile.on('end', () => resolve());
+    zipfile.on('error', reject);
+    zipfile.readEntry();
+  });
+  return names;
+}
