@@ -66,8 +66,15 @@ export class AiEnhancerService {
     const doc = await this.generation.loadDocument(taskId);
     if (!doc) throw new AppError('worker_failed', 'the parsed document of this task is missing');
     const foundationCases = (await this.generation.loadCases(taskId)).filter((c) => c.source === 'foundation');
-    const paths = (doc.document.paths ?? {}) as Record<string, Record<string, object>>;
-    const operationOf = (e: Endpoint): object => paths[e.path]?.[e.method] ?? {};
+    const paths = (doc.document.paths ?? {}) as Record<string, Record<string, unknown>>;
+    // The operation as the model sees it carries the path-level parameters too (operation-level wins by name+in).
+    const operationOf = (e: Endpoint): object => {
+      const item = paths[e.path] ?? {};
+      const op = (item[e.method] ?? {}) as { parameters?: { name: string; in: string }[] };
+      const own = op.parameters ?? [];
+      const shared = ((item.parameters ?? []) as { name: string; in: string }[]).filter((p) => !own.some((o) => o.name === p.name && o.in === p.in));
+      return { ...op, parameters: [...shared, ...own] };
+    };
 
     await reporter.report({
       messageKey: 'enhancing.started',

@@ -2,8 +2,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { join } from 'node:path';
 import { IntakeConfig } from './intake.config';
 
-/** Where the web page's static files are (copied next to the compiled code by the build). */
-export const WEB_ROOT = join(__dirname, 'public');
+/** The web page's static files, served as written (no build step): the same folder from src/ and from dist/. */
+export const WEB_ROOT = join(__dirname, '..', 'src', 'public');
 
 /**
  * HTTP settings of the intake: body limits (a spec inside JSON may be escaped, so the JSON limit is
