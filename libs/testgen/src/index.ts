@@ -11,3 +11,4 @@ export { buildArtifactFiles } from './artifact/artifact-files';
 export { zipArtifact } from './artifact/zip-artifact';
 export { ARTIFACT_FORMATS } from './artifact/artifact.types';
 export type { ArtifactFile, ArtifactFormat, ArtifactInput, ArtifactReport } from './artifact/artifact.types';
+export { stopSpecValidator } from './spec/spec-validator';

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import * as yauzl from 'yauzl';
 import { TestCase } from '@spectest/contracts';
-import { ArtifactInput, ParsedSpec, buildArtifactFiles, buildFoundationCases, readSpec, zipArtifact } from '../index';
+import { ArtifactInput, ParsedSpec, buildArtifactFiles, buildFoundationCases, readSpec, zipArtifact, stopSpecValidator } from '../index';
 
 jest.setTimeout(30_000);
+afterAll(() => stopSpecValidator());
 
 const FIXTURES = join(__dirname, '../../../../tests/fixtures');
 

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as yauzl from 'yauzl';
 import { TestCase } from '@spectest/contracts';
-import { buildArtifactFiles, buildFoundationCases, readSpec, zipArtifact } from '../index';
+import { buildArtifactFiles, buildFoundationCases, readSpec, zipArtifact, stopSpecValidator } from '../index';
 import { startPetstoreServer } from '../../../../tests/support/petstore-server';
+
+afterAll(() => stopSpecValidator());
 
 const FIXTURES = join(__dirname, '../../../../tests/fixtures');
 

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TestCaseSchema } from '@spectest/contracts';
-import { ParsedSpec, buildFoundationCases, readSpec } from '../index';
+import { ParsedSpec, buildFoundationCases, readSpec, stopSpecValidator } from '../index';
 
 // The first read of a file starts the validator worker, which loads swagger-parser: slow on a busy machine.
 jest.setTimeout(30_000);
+afterAll(() => stopSpecValidator());
 
 const FIXTURES = join(__dirname, '../../../../tests/fixtures');
 

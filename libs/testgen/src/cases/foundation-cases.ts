@@ -6,6 +6,12 @@ import { bodyDrafts, missingParameterDrafts, wrongTypeParameterDrafts } from './
 import { viewOperation } from './operation-view';
 import { buildValidRequest } from './valid-request';
 
+const VALUE_ORIGIN_TEXT = {
+  examples: 'this request uses its documented examples',
+  samples: 'this request carries values generated from its schemas (documented examples where there are some)',
+  none: 'this request needs no parameters or body',
+} as const;
+
 export interface FoundationCaseOptions {
   /** Picks among several documented examples; the same seed always gives the same cases. Default 0. */
   seed?: number;
@@ -32,9 +38,9 @@ export function buildFoundationCases(spec: ParsedSpec, endpoint: Endpoint, optio
     kind: 'positive',
     title: `${label}: returns ${successText} for a valid request`,
     reason:
-      `The spec documents ${successText} as the success answer of ${endpoint.key}; this request is built from ` +
-      (valid.usesSamples ? 'the schemas (generated sample values)' : 'the documented examples') +
-      ' and should get it.',
+      `The spec documents ${successText} as the success answer of ${endpoint.key}; ` +
+      VALUE_ORIGIN_TEXT[valid.valueOrigin] +
+      ', so a conforming server should answer with it.',
     request: valid.request,
     expect: success,
   };

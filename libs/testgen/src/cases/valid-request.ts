@@ -8,8 +8,8 @@ export interface ValidRequest {
   request: CaseRequest;
   /** Parameters the request carries, with the value it sends for each. */
   sent: { parameter: ParameterView; value: Scalar | Scalar[] }[];
-  /** True when any value came from a generated sample rather than a documented example. */
-  usesSamples: boolean;
+  /** Where the values came from: documented examples, generated samples, or none needed. */
+  valueOrigin: 'examples' | 'samples' | 'none';
 }
 
 /**
@@ -27,12 +27,14 @@ export function buildValidRequest(endpoint: Endpoint, view: OperationView, seed:
   };
   const sent: ValidRequest['sent'] = [];
   let usesSamples = false;
+  let usesValues = false;
   const cookies: string[] = [];
 
   for (const parameter of view.parameters) {
     const hasExample = parameter.raw.example !== undefined || parameter.raw.examples !== undefined;
     if (!parameter.required && !hasExample) continue;
     const chosen = chooseValue(parameter.raw, parameter.schema, seed);
+    usesValues = true;
     usesSamples ||= chosen.origin === 'sample';
     const value = toParameterValue(chosen.value);
     sent.push({ parameter, value });
@@ -50,11 +52,12 @@ export function buildValidRequest(endpoint: Endpoint, view: OperationView, seed:
 
   if (view.requestBody) {
     const chosen = chooseValue(view.requestBody.media.raw, view.requestBody.media.schema, seed);
+    usesValues = true;
     usesSamples ||= chosen.origin === 'sample';
     request.contentType = view.requestBody.media.contentType;
     request.body = chosen.value ?? {};
   }
-  return { request, sent, usesSamples };
+  return { request, sent, valueOrigin: usesSamples ? 'samples' : usesValues ? 'examples' : 'none' };
 }
 
 function toParameterValue(value: unknown): Scalar | Scalar[] {

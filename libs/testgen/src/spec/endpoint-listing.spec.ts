@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EndpointSchema } from '@spectest/contracts';
-import { ParsedSpec, filterEndpoints, readSpec } from '../index';
+import { ParsedSpec, filterEndpoints, readSpec, stopSpecValidator } from '../index';
 import { groupName } from './endpoint-lister';
 
 // The first read of a file starts the validator worker, which loads swagger-parser: slow on a busy machine.
 jest.setTimeout(30_000);
+afterAll(() => stopSpecValidator());
 
 const FIXTURES = join(__dirname, '../../../../tests/fixtures');
 

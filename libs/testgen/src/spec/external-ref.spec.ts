@@ -4,11 +4,12 @@ import { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '@spectest/contracts';
-import { readSpec } from '../index';
+import { readSpec, stopSpecValidator } from '../index';
 import { runSwaggerParser } from './spec-validator';
 
 // The first read of a file starts the validator worker, which loads swagger-parser: slow on a busy machine.
 jest.setTimeout(30_000);
+afterAll(() => stopSpecValidator());
 
 const FIXTURES = join(__dirname, '../../../../tests/fixtures');
 

@@ -2,10 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '@spectest/contracts';
 import { stringify } from 'yaml';
-import { DEFAULT_SPEC_LIMITS, ReadSpecStep, readSpec } from '../index';
+import { DEFAULT_SPEC_LIMITS, ReadSpecStep, readSpec, stopSpecValidator } from '../index';
 
 // The first read of a file starts the validator worker, which loads swagger-parser: slow on a busy machine.
 jest.setTimeout(30_000);
+afterAll(() => stopSpecValidator());
 
 const FIXTURES = join(__dirname, '../../../../tests/fixtures');
 const fixture = (name: string) => readFile(join(FIXTURES, name));
@@ -60,6 +61,12 @@ describe('readSpec: formats and versions', () => {
       const spec = await readSpec(input);
       expect(spec.endpoints.map((e) => e.key)).toEqual(['GET /ping']);
     }
+  });
+
+  it('starts a new validator after stopSpecValidator', async () => {
+    await stopSpecValidator();
+    await stopSpecValidator();
+    await expect(readSpec(minimal())).resolves.toMatchObject({ title: 'Mini' });
   });
 
   it('does not mutate an object input', async () => {

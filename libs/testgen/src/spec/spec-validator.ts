@@ -56,6 +56,7 @@ class SwaggerParserWorker {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private stopping: Promise<void> = Promise.resolve();
 
   run(document: Record<string, unknown>, mode: ValidationMode): Promise<Record<string, unknown>> {
     const worker = this.worker ?? this.start();
@@ -92,10 +93,18 @@ class SwaggerParserWorker {
     return worker;
   }
 
+  /** Ends the worker (graceful shutdown, end of a test file); the next job starts a new one. */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.failAll(worker, new AppError('internal', 'The spec validator was stopped', 503));
+    await this.stopping;
+  }
+
   private failAll(worker: Worker, error: AppError): void {
     if (this.worker !== worker) return;
     this.worker = null;
-    void worker.terminate();
+    this.stopping = worker.terminate().then(() => undefined);
     const jobs = [...this.pending.values()];
     this.pending.clear();
     for (const job of jobs) {
@@ -110,6 +119,11 @@ const sharedWorker = new SwaggerParserWorker();
 /** Validates (mode 'validate') or only dereferences; returns the dereferenced graph, which may contain cycles. */
 export function runSwaggerParser(document: Record<string, unknown>, mode: ValidationMode): Promise<Record<string, unknown>> {
   return sharedWorker.run(document, mode);
+}
+
+/** Stops the validator worker thread, failing any validation in flight. Call on shutdown; safe to call twice. */
+export function stopSpecValidator(): Promise<void> {
+  return sharedWorker.stop();
 }
 
 export const validateAndDereference = (doc: Record<string, unknown>) => runSwaggerParser(doc, 'validate');
