@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppError, TaskOptions, TaskOptionsSchema, TestCase, isTerminalStatus } from '@spectest/contracts';
 import { MESSAGING, Messaging } from '@spectest/messaging';
 import { GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
-import { ParsedSpec, ReadSpecStep, SpecLimits, buildFoundationCases, filterEndpoints, readSpec } from '@spectest/testgen';
+import { ParsedSpec, ReadSpecStep, SpecLimits, buildFoundationCases, filterEndpoints, readSpec, stopSpecValidator } from '@spectest/testgen';
 import { SPEC_PARSER_CONFIG, SpecParserConfig } from './spec-parser.config';
 
 /** Where each sub-step of parsing lands inside the parsing band. */
@@ -16,7 +16,7 @@ const PARSE_STEP_PROGRESS: Record<ReadSpecStep, number> = { read: 0.1, validate:
  * Idempotent by task + stage: a redelivered message finds the work done and only re-publishes the next step.
  */
 @Injectable()
-export class SpecParserService {
+export class SpecParserService implements OnApplicationShutdown {
   private readonly logger = new Logger(SpecParserService.name);
   private readonly limits: SpecLimits;
 
@@ -33,6 +33,11 @@ export class SpecParserService {
       maxAliases: config.SPEC_MAX_ALIASES,
       maxOperations: config.SPEC_MAX_OPERATIONS,
     };
+  }
+
+  /** The validator runs in a worker thread; it goes after the transport drained the in-flight work. */
+  async onApplicationShutdown(): Promise<void> {
+    await stopSpecValidator();
   }
 
   async run(taskId: string): Promise<void> {

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import * as yauzl from 'yauzl';
+import { join } from 'node:path';
 import { TestCase } from '@spectest/contracts';
 import { buildArtifactFiles, buildFoundationCases, readSpec, zipArtifact, stopSpecValidator } from '../index';
 import { startPetstoreServer } from '../../../../tests/support/petstore-server';
+import { extractZip, runNodeTest } from '../../../../tests/support/generated-suite';
 
 afterAll(() => stopSpecValidator());
 
@@ -71,56 +70,3 @@ describe('generated node:test suite against the petstore', () => {
     expect(run.output).toContain('BASE_URL is not set');
   }, 60_000);
 });
-
-interface NodeTestRun {
-  exitCode: number | null;
-  pass: number;
-  fail: number;
-  output: string;
-}
-
-function runNodeTest(cwd: string, baseUrl: string | undefined): Promise<NodeTestRun> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NODE_TEST_CONTEXT;
-  delete env.NODE_OPTIONS;
-  delete env.BASE_URL;
-  if (baseUrl) env.BASE_URL = baseUrl;
-  return new Promise((resolve, reject) => {
-    // Asynchronous on purpose: the server under test lives in this process and must keep answering.
-    const child = spawn(process.execPath, ['--test', '--test-reporter=tap'], { cwd, env });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.on('error', reject);
-    child.on('close', (exitCode) => {
-      // TAP summary lines; a missing one gives NaN, which no assertion accepts.
-      const count = (name: string) => Number(output.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? NaN);
-      resolve({ exitCode, pass: count('pass'), fail: count('fail'), output });
-    });
-  });
-}
-
-async function extractZip(zip: Buffer, target: string): Promise<void> {
-  const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file!))),
-  );
-  await new Promise<void>((resolve, reject) => {
-    zipfile.on('error', reject);
-    zipfile.on('end', () => resolve());
-    zipfile.on('entry', (entry: yauzl.Entry) => {
-      zipfile.openReadStream(entry, (error, stream) => {
-        if (error || !stream) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('error', reject);
-        stream.on('end', () => {
-          const path = join(target, entry.fileName);
-          mkdir(dirname(path), { recursive: true })
-            .then(() => writeFile(path, Buffer.concat(chunks)))
-            .then(() => zipfile.readEntry(), reject);
-        });
-      });
-    });
-    zipfile.readEntry();
-  });
-}

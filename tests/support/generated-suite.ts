@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import * as yauzl from 'yauzl';
+
+/** Runs and unpacks the node:test project of a generated ZIP, for tests that prove the ZIP works. */
+export interface NodeTestRun {
+  exitCode: number | null;
+  pass: number;
+  fail: number;
+  output: string;
+}
+
+export function runNodeTest(cwd: string, baseUrl: string | undefined): Promise<NodeTestRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  delete env.NODE_OPTIONS;
+  delete env.BASE_URL;
+  if (baseUrl) env.BASE_URL = baseUrl;
+  return new Promise((resolve, reject) => {
+    // Asynchronous on purpose: the server under test lives in this process and must keep answering.
+    const child = spawn(process.execPath, ['--test', '--test-reporter=tap'], { cwd, env });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (exitCode) => {
+      // TAP summary lines; a missing one gives NaN, which no assertion accepts.
+      const count = (name: string) => Number(output.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? NaN);
+      resolve({ exitCode, pass: count('pass'), fail: count('fail'), output });
+    });
+  });
+}
+
+/** Unpacks a ZIP into `target`, refusing entries that would land outside it. */
+export async function extractZip(zip: Buffer, target: string): Promise<void> {
+  const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file!))),
+  );
+  await new Promise<void>((resolve, reject) => {
+    zipfile.on('error', reject);
+    zipfile.on('end', () => resolve());
+    zipfile.on('entry', (entry: yauzl.Entry) => {
+      zipfile.openReadStream(entry, (error, stream) => {
+        if (error || !stream) return reject(error);
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('error', reject);
+        stream.on('end', () => {
+          const path = join(target, entry.fileName);
+          if (!path.startsWith(`${target}/`)) return reject(new Error(`zip entry escapes the target: ${entry.fileName}`));
+          mkdir(dirname(path), { recursive: true })
+            .then(() => writeFile(path, Buffer.concat(chunks)))
+            .then(() => zipfile.readEntry(), reject);
+        });
+      });
+    });
+    zipfile.readEntry();
+  });
+}
