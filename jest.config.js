@@ -18,6 +18,7 @@ const common = { transform, moduleNameMapper, testEnvironment: 'node', rootDir: 
 
 module.exports = {
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/tests/support/no-skip.reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,apps}/*/src/**/*.spec.ts'] },
     { ...common, displayName: 'repo', testMatch: ['<rootDir>/tests/**/*.spec.ts'] },
