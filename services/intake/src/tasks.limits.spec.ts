@@ -8,7 +8,7 @@ let t: IntakeTestApp;
 beforeAll(async () => {
   t = await startIntakeTestApp({
     worker: false,
-    env: { RATE_LIMIT_PER_MINUTE: '4', MAX_ACTIVE_TASKS_PER_TENANT: '2', REAPER_INTERVAL_MS: '100' },
+    env: { RATE_LIMIT_PER_MINUTE: '4', MAX_ACTIVE_TASKS_PER_TENANT: '2', REAPER_INTERVAL_MS: '100', SSE_HEARTBEAT_MS: '150' },
   });
 });
 afterAll(async () => {
@@ -107,6 +107,34 @@ describe('cancel', () => {
     expect(await res.json()).toMatchObject({ code: 'not_ready' });
     await cancel(id, tenant);
     expect((await t.call(`/v1/tasks/${id}/artifact`, { tenant })).status).toBe(409);
+  });
+});
+
+describe('SSE of a quiet task', () => {
+  it('starts with a retry hint and sends a comment heartbeat every SSE_HEARTBEAT_MS, with the first event replayed', async () => {
+    const tenant = 'quiet-listener';
+    const id = await taskIdOf(await t.submit(spec(), tenant));
+    const ctrl = new AbortController();
+    const res = await t.call(`/v1/tasks/${id}/events`, { tenant, signal: ctrl.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let raw = '';
+    const until = Date.now() + 700;
+    while (Date.now() < until) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      raw += decoder.decode(value, { stream: true });
+    }
+    ctrl.abort();
+    expect(raw).toMatch(/^retry: \d+\n\n/);
+    expect(raw).toContain(`id: 1\nevent: progress\ndata: {`);
+    expect(raw.match(/^: heartbeat\n\n/gm)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    // the hang-up releases the stream (the gauge goes back down)
+    await new Promise((r) => setTimeout(r, 100));
+    const metrics = await (await t.call('/metrics', { auth: false })).text();
+    expect(metrics).toMatch(/^spectest_sse_streams\{[^}]*\} 0$/m);
+    await cancel(id, tenant);
   });
 });
 
