@@ -24,9 +24,33 @@ import { OpenStream, TaskEventStreams } from '@spectest/progress';
 import type { Namespace, Socket } from 'socket.io';
 import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
 
+/**
+ * One task watched by one socket. It is registered BEFORE its stream opens, so an unsubscribe, a
+ * resubscribe or a disconnect that arrives during the replay cancels it instead of missing it.
+ */
+class Subscription {
+  private stream?: OpenStream;
+  private closed = false;
+
+  get active(): boolean {
+    return !this.closed;
+  }
+
+  async attach(stream: OpenStream): Promise<void> {
+    if (this.closed) return stream.close();
+    this.stream = stream;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.stream?.close();
+  }
+}
+
 interface SocketData {
   principal: Principal;
-  streams: Map<string, OpenStream>;
+  streams: Map<string, Subscription>;
   expiry?: NodeJS.Timeout;
 }
 type TaskSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -99,18 +123,30 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace>, OnGatewa
     if (!previous && streams.size >= this.config.MAX_SUBSCRIPTIONS_PER_SOCKET) {
       return reply({ ok: false, error: { code: 'limit_exceeded', message: `at most ${this.config.MAX_SUBSCRIPTIONS_PER_SOCKET} tasks per socket` } });
     }
-    streams.delete(taskId);
+    const subscription = new Subscription();
+    streams.set(taskId, subscription);
     await previous?.close();
     // The ack goes first, so the client holds the snapshot before any replayed event arrives.
     reply({ ok: true, snapshot: record.snapshot });
-    const stream = await this.streams.open(taskId, afterSeq, (e) => {
-      socket.emit(e.type, e);
-    });
-    if (!socket.connected || streams.has(taskId)) {
-      await stream.close();
-      return;
+    const release = () => {
+      if (streams.get(taskId) === subscription) streams.delete(taskId);
+      subscription.close().catch((err) => this.logger.warn({ taskId, err: String(err) }, 'closing a task stream failed'));
+    };
+    try {
+      const stream = await this.streams.open(
+        taskId,
+        afterSeq,
+        (e) => {
+          if (subscription.active) socket.emit(e.type, e);
+        },
+        // After the terminal event nothing more can come: free the broker subscription and the slot.
+        release,
+      );
+      await subscription.attach(stream);
+    } catch (err) {
+      this.logger.error({ taskId, err: String(err) }, 'could not open the task stream');
+      release();
     }
-    streams.set(taskId, stream);
   }
 
   @SubscribeMessage('unsubscribe')

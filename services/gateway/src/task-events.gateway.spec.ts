@@ -1,0 +1,369 @@
+import { AuthModule, authConfigFromEnv, signTestToken } from '@spectest/auth';
+import { SOCKET_NAMESPACE, SubscribeAck, TaskEvent, TaskResult } from '@spectest/contracts';
+import { NatsMessaging } from '@spectest/messaging';
+import { TaskStore, createDataSource } from '@spectest/persistence';
+import { parseConfig } from '@spectest/platform';
+import { MessagingEventPublisher, NewTaskInput, ProgressWriter, TaskEventHub } from '@spectest/progress';
+import { RunningService, startApplication } from '@spectest/runtime';
+import { TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig } from '@spectest/testing';
+import { createHash, randomUUID } from 'node:crypto';
+import { Socket, io } from 'socket.io-client';
+import { DataSource } from 'typeorm';
+import { GatewayConfigSchema } from './gateway.config';
+import { GatewayModule } from './gateway.module';
+
+const SECRET = 'gateway-test-secret-0123456789';
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const EVENT_TYPES = ['progress', 'completed', 'failed', 'cancelled'] as const;
+const RESULT: TaskResult = { caseCount: 1, foundationCaseCount: 1, aiCaseCount: 0, artifact: { url: 'u', bytes: 1, sha256: 's' } };
+
+interface Received {
+  name: string;
+  event: TaskEvent;
+}
+
+/** A socket.io-client on /tasks that records every event (with the name it came under) per task. */
+class TestClient {
+  readonly received: Received[] = [];
+  constructor(readonly socket: Socket) {
+    for (const name of EVENT_TYPES) socket.on(name, (event: TaskEvent) => this.received.push({ name, event }));
+  }
+
+  of(taskId: string): TaskEvent[] {
+    return this.received.filter((r) => r.event.taskId === taskId).map((r) => r.event);
+  }
+
+  seqs(taskId: string): number[] {
+    return this.of(taskId).map((e) => e.seq);
+  }
+
+  subscribe(req: unknown): Promise<SubscribeAck> {
+    return this.socket.timeout(5_000).emitWithAck('subscribe', req);
+  }
+
+  unsubscribe(taskId: string): Promise<{ ok: boolean }> {
+    return this.socket.timeout(5_000).emitWithAck('unsubscribe', { taskId });
+  }
+
+  async waitFor(what: string, cond: () => boolean, timeoutMs = 8_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.received.map((r) => [r.event.taskId.slice(0, 4), r.event.seq]))}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+
+jest.setTimeout(20_000);
+
+describe('TaskEventsGateway over a real socket.io-client (NATS, Postgres)', () => {
+  const nats = testNatsConfig();
+  let db: TestDatabase;
+  let running: RunningService;
+  let url: string;
+  // The writer is "another process": its own pool and NATS connection on the gateway's prefix.
+  let writerDs: DataSource;
+  let writerBus: NatsMessaging;
+  let writer: ProgressWriter;
+  let store: TaskStore;
+  let clients: Socket[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const cfg = parseConfig(GatewayConfigSchema, {
+      DATABASE_URL: db.url,
+      NATS_URL: nats.url,
+      NATS_PREFIX: nats.prefix,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      AUTH_MODE: 'jwt',
+      AUTH_JWT_SECRET: SECRET,
+      DB_POOL_SIZE: '5',
+      MAX_SUBSCRIPTIONS_PER_SOCKET: '5',
+    });
+    const messaging = await NatsMessaging.connect({ url: nats.url, prefix: nats.prefix, logger: quiet });
+    running = await startApplication(
+      { service: 'gateway-test', config: cfg, worker: false, modules: [AuthModule.forRoot(authConfigFromEnv(cfg)), GatewayModule.forRoot(cfg)] },
+      messaging,
+    );
+    url = running.url;
+    writerDs = createDataSource({ url: db.url, poolSize: 4 });
+    await writerDs.initialize();
+    writerBus = await NatsMessaging.connect({ url: nats.url, prefix: nats.prefix, logger: quiet });
+    writer = new ProgressWriter(writerDs, new MessagingEventPublisher(writerBus));
+    store = new TaskStore(writerDs);
+  });
+
+  afterEach(() => {
+    for (const s of clients) s.disconnect();
+    clients = [];
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+    await writerBus?.close();
+    await writerDs?.destroy();
+    await db?.drop();
+    await deleteNatsTestStreams(nats.url, nats.prefix);
+  });
+
+  const token = (tenant: string, expiresIn: string | number = '1h', secret = SECRET) => signTestToken(secret, { sub: `user-of-${tenant}`, tenant }, expiresIn);
+
+  const rawSocket = (auth: Record<string, unknown> | undefined): Socket => {
+    const s = io(`${url}${SOCKET_NAMESPACE}`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+    clients.push(s);
+    return s;
+  };
+
+  const connect = async (tenant = 'acme'): Promise<TestClient> => {
+    const s = rawSocket({ token: await token(tenant) });
+    await new Promise<void>((resolve, reject) => {
+      s.once('connect', () => resolve());
+      s.once('connect_error', reject);
+    });
+    return new TestClient(s);
+  };
+
+  const connectError = (s: Socket): Promise<Error> =>
+    new Promise((resolve, reject) => {
+      s.once('connect', () => reject(new Error('connected, expected a refusal')));
+      s.once('connect_error', resolve);
+    });
+
+  const createTask = async (tenant = 'acme'): Promise<string> => {
+    const content = Buffer.from('{}');
+    const input: NewTaskInput = {
+      taskId: randomUUID(),
+      tenant,
+      name: 'gw',
+      createdAt: new Date(),
+      deadlineAt: new Date(Date.now() + 600_000),
+      options: {},
+      spec: { id: randomUUID(), content, sha256: createHash('sha256').update(content).digest('hex') },
+      idempotencyKey: null,
+      requestHash: null,
+    };
+    await writer.createTask(input);
+    return input.taskId;
+  };
+
+  let tick = 0;
+  const progress = async (taskId: string, count = 1): Promise<number> => {
+    let seq = 0;
+    for (let i = 0; i < count; i++) {
+      tick = (tick + 1) % 1000;
+      const r = await writer.report(taskId, { stage: 'enhancing', stageProgress: tick / 1000, messageKey: 'enhancing.calling', messageParams: { method: 'GET', path: `/p${i}` } });
+      if (!r.ok) throw new Error(r.detail);
+      seq = r.event.seq;
+    }
+    return seq;
+  };
+  const complete = async (taskId: string): Promise<number> => {
+    const r = await writer.report(taskId, { type: 'completed', messageKey: 'task.completed', messageParams: { caseCount: 1 }, result: RESULT });
+    if (!r.ok) throw new Error(r.detail);
+    return r.event.seq;
+  };
+
+  describe('authentication at connect (AUTH_MODE=jwt)', () => {
+    it('refuses a socket without a token with connect_error "unauthorized"', async () => {
+      expect((await connectError(rawSocket(undefined))).message).toBe('unauthorized');
+      expect((await connectError(rawSocket({ token: '' }))).message).toBe('unauthorized');
+      expect((await connectError(rawSocket({ token: 42 }))).message).toBe('unauthorized');
+    });
+
+    it('refuses a bad signature, a garbage token and an expired token', async () => {
+      const forged = await token('acme', '1h', 'another-secret-0123456789abcdef');
+      const expired = await token('acme', Math.floor(Date.now() / 1000) - 60);
+      for (const t of [forged, 'not.a.jwt', expired]) {
+        expect((await connectError(rawSocket({ token: t }))).message).toBe('unauthorized');
+      }
+    });
+
+    it('accepts a valid token', async () => {
+      const c = await connect();
+      expect(c.socket.connected).toBe(true);
+    });
+  });
+
+  describe('subscribe', () => {
+    it('acks with the snapshot, then emits every event in seq order under its type as event name', async () => {
+      const taskId = await createTask();
+      await progress(taskId, 3);
+      const c = await connect();
+      const ack = await c.subscribe({ taskId });
+      expect(ack.ok).toBe(true);
+      if (!ack.ok) return;
+      expect(ack.snapshot).toEqual((await store.getForTenant(taskId, 'acme'))!.snapshot);
+      expect(ack.snapshot.seq).toBe(4);
+      await c.waitFor('replay', () => c.seqs(taskId).length >= 4);
+      const last = await complete(taskId);
+      await c.waitFor('completed', () => c.seqs(taskId).includes(last));
+      expect(c.seqs(taskId)).toEqual(range(1, 5));
+      expect(c.received.map((r) => r.name)).toEqual(['progress', 'progress', 'progress', 'progress', 'completed']);
+      for (const r of c.received) expect(r.name).toBe(r.event.type);
+      // What crossed the wire is the stored event, field for field.
+      expect(c.of(taskId)).toEqual(await store.readEvents(taskId, 0, 100));
+    });
+
+    it('answers not_found for another tenant\'s task, an unknown id and a non-uuid id, and sends none of its events', async () => {
+      const taskId = await createTask('acme');
+      await progress(taskId, 2);
+      const other = await connect('globex');
+      expect(await other.subscribe({ taskId })).toEqual({ ok: false, error: { code: 'not_found' } });
+      expect(await other.subscribe({ taskId: randomUUID() })).toEqual({ ok: false, error: { code: 'not_found' } });
+      expect(await other.subscribe({ taskId: 'not-a-uuid' })).toEqual({ ok: false, error: { code: 'not_found' } });
+      await progress(taskId, 1);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(other.received).toEqual([]);
+    });
+
+    it('answers invalid for a malformed payload or an afterSeq beyond the last event', async () => {
+      const taskId = await createTask();
+      const c = await connect();
+      for (const bad of [{}, { taskId: 5 }, { taskId, afterSeq: -1 }, { taskId, afterSeq: 1.5 }, { taskId, afterSeq: '1' }, 'x', null]) {
+        const ack = await c.subscribe(bad);
+        expect([bad, ack.ok, !ack.ok && ack.error.code]).toEqual([bad, false, 'invalid']);
+      }
+      const beyond = await c.subscribe({ taskId, afterSeq: 2 });
+      expect(!beyond.ok && beyond.error.code).toBe('invalid');
+      // The socket stays usable after refusals.
+      expect((await c.subscribe({ taskId, afterSeq: 1 })).ok).toBe(true);
+    });
+
+    it('replays after afterSeq, then goes live while events are written during the replay: no gap, no duplicate', async () => {
+      const taskId = await createTask();
+      await progress(taskId, 150);
+      const c = await connect();
+      // The writer keeps going while the gateway reads the replay.
+      const writing = (async () => {
+        await progress(taskId, 100);
+        return complete(taskId);
+      })();
+      const ack = await c.subscribe({ taskId, afterSeq: 40 });
+      expect(ack.ok).toBe(true);
+      const last = await writing;
+      await c.waitFor('the terminal event', () => c.seqs(taskId).includes(last), 15_000);
+      expect(c.seqs(taskId)).toEqual(range(41, last));
+      expect(c.received.at(-1)?.name).toBe('completed');
+    });
+
+    it('stops sending a task\'s events after unsubscribe, even right after the subscribe ack', async () => {
+      const a = await createTask();
+      const sentinel = await createTask();
+      await progress(a, 50);
+      const c = await connect();
+      expect((await c.subscribe({ taskId: sentinel })).ok).toBe(true);
+      // Unsubscribe as soon as the ack arrives, while the replay may still be read.
+      expect((await c.subscribe({ taskId: a })).ok).toBe(true);
+      expect(await c.unsubscribe(a)).toEqual({ ok: true });
+      const receivedAtUnsubscribe = c.of(a).length;
+      await progress(a, 5);
+      // Events of the sentinel written after those of `a` arrive after them on the same path.
+      const s = await progress(sentinel, 1);
+      await c.waitFor('the sentinel event', () => c.seqs(sentinel).includes(s));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(c.of(a).length).toBe(receivedAtUnsubscribe);
+      expect(c.seqs(a)).toEqual(range(1, receivedAtUnsubscribe));
+    });
+
+    it('stops sending after unsubscribe once live', async () => {
+      const a = await createTask();
+      const c = await connect();
+      expect((await c.subscribe({ taskId: a })).ok).toBe(true);
+      const seq = await progress(a, 2);
+      await c.waitFor('live events', () => c.seqs(a).includes(seq));
+      expect(await c.unsubscribe(a)).toEqual({ ok: true });
+      await progress(a, 3);
+      await complete(a);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(c.seqs(a)).toEqual(range(1, seq));
+      // Unsubscribing what is not watched is harmless.
+      expect(await c.unsubscribe(a)).toEqual({ ok: true });
+    });
+
+    it('lets one socket watch several tasks, each in its own seq order', async () => {
+      const ids = [await createTask(), await createTask(), await createTask()];
+      await progress(ids[1], 10);
+      const c = await connect();
+      const acks = await Promise.all(ids.map((taskId) => c.subscribe({ taskId })));
+      expect(acks.every((a) => a.ok)).toBe(true);
+      const lasts: number[] = [];
+      for (let round = 0; round < 20; round++) for (const id of ids) await progress(id, 1);
+      for (const id of ids) lasts.push(await complete(id));
+      await c.waitFor('all three terminal events', () => ids.every((id, i) => c.seqs(id).includes(lasts[i])));
+      ids.forEach((id, i) => expect(c.seqs(id)).toEqual(range(1, lasts[i])));
+      expect(c.received.filter((r) => r.name === 'completed')).toHaveLength(3);
+    });
+
+    it('refuses more tasks per socket than MAX_SUBSCRIPTIONS_PER_SOCKET with limit_exceeded', async () => {
+      const c = await connect();
+      const ids = await Promise.all(range(1, 6).map(() => createTask()));
+      const acks = [];
+      for (const taskId of ids) acks.push(await c.subscribe({ taskId }));
+      expect(acks.slice(0, 5).every((a) => a.ok)).toBe(true);
+      expect(!acks[5].ok && acks[5].error.code).toBe('limit_exceeded');
+      await c.unsubscribe(ids[0]);
+      expect((await c.subscribe({ taskId: ids[5] })).ok).toBe(true);
+    });
+
+    it('lets a client that reconnects with afterSeq = last seen miss nothing', async () => {
+      const taskId = await createTask();
+      const seen: TaskEvent[] = [];
+      let c = await connect();
+      expect((await c.subscribe({ taskId })).ok).toBe(true);
+      const writing = (async () => {
+        for (let i = 0; i < 6; i++) {
+          await progress(taskId, 25);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return complete(taskId);
+      })();
+      for (let hop = 0; hop < 3; hop++) {
+        await c.waitFor('some events', () => c.of(taskId).length > 10);
+        c.socket.disconnect();
+        seen.push(...c.of(taskId));
+        const lastSeen = seen.at(-1)!.seq;
+        c = await connect();
+        const ack = await c.subscribe({ taskId, afterSeq: lastSeen });
+        expect(ack.ok).toBe(true);
+      }
+      const last = await writing;
+      await c.waitFor('the terminal event', () => c.seqs(taskId).includes(last));
+      seen.push(...c.of(taskId));
+      expect(seen.map((e) => e.seq)).toEqual(range(1, last));
+      expect(seen.at(-1)?.type).toBe('completed');
+    });
+
+    it('replays an ended task and ends with its terminal event', async () => {
+      const taskId = await createTask();
+      await progress(taskId, 5);
+      const last = await complete(taskId);
+      const c = await connect();
+      const ack = await c.subscribe({ taskId, afterSeq: 3 });
+      expect(ack.ok && ack.snapshot).toMatchObject({ status: 'completed', seq: last, progress: 100 });
+      await c.waitFor('terminal', () => c.seqs(taskId).includes(last));
+      expect(c.seqs(taskId)).toEqual(range(4, last));
+      expect(c.received.map((r) => r.name)).toEqual(['progress', 'progress', 'progress', 'completed']);
+    });
+
+    it('releases a task\'s broker subscription and its slot once the terminal event went out', async () => {
+      const hub = running.app.get(TaskEventHub);
+      const c = await connect();
+      const ids = await Promise.all(range(1, 5).map(() => createTask()));
+      for (const taskId of ids) expect((await c.subscribe({ taskId })).ok).toBe(true);
+      expect(hub.watchedTasks).toBe(5);
+      const lasts = [];
+      for (const taskId of ids) lasts.push(await complete(taskId));
+      await c.waitFor('five terminal events', () => c.received.filter((r) => r.name === 'completed').length === 5);
+      const deadline = Date.now() + 3_000;
+      while (hub.watchedTasks > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(hub.watchedTasks).toBe(0);
+      // Ended tasks no longer count against MAX_SUBSCRIPTIONS_PER_SOCKET (5 here).
+      const more = await createTask();
+      expect((await c.subscribe({ taskId: more })).ok).toBe(true);
+      ids.forEach((id, i) => expect(c.seqs(id)).toEqual(range(1, lasts[i])));
+    });
+  });
+});
