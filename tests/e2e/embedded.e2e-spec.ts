@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -115,5 +116,33 @@ describe('embedded mode (one process, embedded PostgreSQL)', () => {
     const stopped2 = await app.stop('SIGTERM');
     expect({ code: stopped2.code, signal: stopped2.signal }).toEqual({ code: 0, signal: null });
     expect(await waitNoPostgres(dataDir, 5_000)).toEqual([]);
+  });
+
+  it('with a private (0700) data folder: runs as a normal user; as root stops at once with one clear line', async () => {
+    const privateDir = mkdtempSync(join(tmpdir(), 'spectest-private-'));
+    chmodSync(privateDir, 0o700);
+    let run: RunningEmbedded | undefined;
+    try {
+      if (process.getuid?.() === 0) {
+        // Root: the server runs as the `postgres` user, which cannot enter the folder; initdb would fail cryptically.
+        const t0 = Date.now();
+        const err = await startEmbedded({ dataDir: privateDir }).then(
+          () => new Error('started although the postgres user cannot enter the data folder'),
+          (e: Error) => e,
+        );
+        expect(err.message).toMatch(/exited \(1\) before it was ready/);
+        expect(err.message).toContain(`that user cannot enter ${privateDir} (mode 700)`);
+        expect(err.message).toContain('SPECTEST_DATA_DIR');
+        expect(Date.now() - t0).toBeLessThan(15_000);
+      } else {
+        run = await startEmbedded({ dataDir: privateDir });
+        expect((await fetch(`${run.url}/health/ready`)).status).toBe(200);
+        expect((await run.stop('SIGTERM')).code).toBe(0);
+      }
+      expect(await waitNoPostgres(privateDir, 5_000)).toEqual([]);
+    } finally {
+      killStrays(run, privateDir);
+      removeDataDir(privateDir);
+    }
   });
 });
