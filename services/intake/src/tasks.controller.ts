@@ -12,6 +12,8 @@ import { TaskCancelService } from './task-cancel.service';
 import { TaskWaiter, preferWaitSeconds } from './task-waiter';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => taskNotFound() });
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isIsoTime = (v: string): boolean => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && !Number.isNaN(Date.parse(v));
 
 @Controller('v1/tasks')
 @UseGuards(BearerAuthGuard)
@@ -66,7 +68,8 @@ export class TasksController {
     const n = limit === undefined ? 20 : Number(limit);
     if (!Number.isInteger(n) || n < 1 || n > 100) throw new AppError('invalid_request', 'limit must be an integer from 1 to 100');
     const decoded = cursor ? decodeCursor(cursor) : null;
-    if (cursor && !decoded) throw new AppError('invalid_request', 'cursor is not valid');
+    // A forged cursor must not reach SQL: a non-UUID id or a non-ISO time made Postgres throw (a 500).
+    if (cursor && !(decoded && UUID.test(decoded.i) && isIsoTime(decoded.c))) throw new AppError('invalid_request', 'cursor is not valid');
     return this.tasks.list(principal.tenant, { status: status as TaskStatus | undefined, limit: n, cursor: decoded });
   }
 
