@@ -1,6 +1,7 @@
+import { signTestToken } from '@spectest/auth';
 import { TaskEvent, TaskEventSchema, TaskSnapshot } from '@spectest/contracts';
 import { createHash } from 'node:crypto';
-import { IntakeTestApp, SseMessage, fixture, readSse, startIntakeTestApp } from './testing/intake-test-app';
+import { IntakeTestApp, SseMessage, TEST_JWT_SECRET, fixture, readSse, startIntakeTestApp } from './testing/intake-test-app';
 
 /** The whole pipeline in one process over the machine's NATS (JetStream work, core fan-out of events). */
 let t: IntakeTestApp;
@@ -141,8 +142,6 @@ describe('tenant isolation', () => {
   });
 
   it('the tenant claim decides, not the subject: two users of one tenant share its tasks', async () => {
-    const { signTestToken } = await import('@spectest/auth');
-    const { TEST_JWT_SECRET } = await import('./testing/intake-test-app');
     const colleague = await signTestToken(TEST_JWT_SECRET, { sub: 'colleague', tenant });
     const res = await t.call(`/v1/tasks/${done.taskId}`, { auth: false, headers: { authorization: `Bearer ${colleague}` } });
     expect(res.status).toBe(200);

@@ -1,5 +1,6 @@
+import { signTestToken } from '@spectest/auth';
 import { TaskSnapshotSchema } from '@spectest/contracts';
-import { IntakeTestApp, fixture, startIntakeTestApp } from './testing/intake-test-app';
+import { IntakeTestApp, TEST_JWT_SECRET, fixture, startIntakeTestApp } from './testing/intake-test-app';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_SPEC_BYTES = 8192; // petstore.yaml (2.8 KB) fits, bookstore.openapi31.yaml (23 KB) does not
@@ -179,9 +180,8 @@ describe('POST /v1/tasks: refused', () => {
 
 describe('authentication', () => {
   it('401 unauthorized without a token, with a bad token, with a token signed by another secret, and with a non-Bearer scheme', async () => {
-    const { signTestToken } = await import('@spectest/auth');
     const foreign = await signTestToken('another-secret-0123456789', { sub: 'x' });
-    const expired = await signTestToken('intake-test-secret-0123456789', { sub: 'x' }, Math.floor(Date.now() / 1000) - 60);
+    const expired = await signTestToken(TEST_JWT_SECRET, { sub: 'x' }, Math.floor(Date.now() / 1000) - 60);
     for (const authorization of [undefined, 'Bearer nope', `Bearer ${foreign}`, `Bearer ${expired}`, 'Basic dXNlcjpwYXNz']) {
       for (const [method, path] of [['GET', '/v1/tasks'], ['POST', '/v1/tasks'], ['GET', '/v1/tasks/00000000-0000-4000-8000-000000000000']] as const) {
         const res = await t.call(path, { method, auth: false, headers: authorization ? { authorization } : {} });
