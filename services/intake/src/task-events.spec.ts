@@ -4,6 +4,9 @@ import { createHash } from 'node:crypto';
 import { IntakeTestApp, SseMessage, TEST_JWT_SECRET, fixture, readSse, startIntakeTestApp } from './testing/intake-test-app';
 
 /** The whole pipeline in one process over the machine's NATS (JetStream work, core fan-out of events). */
+// Generous: other suites share the 2 cores, and the first parse of a process starts the validator worker.
+jest.setTimeout(30_000);
+
 let t: IntakeTestApp;
 let done: TaskSnapshot;
 const tenant = 'acme';

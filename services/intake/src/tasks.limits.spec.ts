@@ -4,6 +4,9 @@ import { IntakeTestApp, fixture, readSse, startIntakeTestApp } from './testing/i
  * An intake with no workers: tasks stay queued, so the limits, the cancel of a queued task and the
  * reaper's timeout can be observed without racing the pipeline.
  */
+// Generous: other suites share the 2 cores, and the first parse of a process starts the validator worker.
+jest.setTimeout(30_000);
+
 let t: IntakeTestApp;
 beforeAll(async () => {
   t = await startIntakeTestApp({
@@ -153,7 +156,7 @@ describe('timeout', () => {
   it('a task past options.timeoutSeconds is failed by the reaper with code `timeout`, once', async () => {
     const tenant = 'slowpoke';
     const id = await taskIdOf(await t.submit({ ...spec(), options: { timeoutSeconds: 1 } }, tenant));
-    const failed = await t.waitFor(id, tenant, (s) => s.status !== 'queued', 5000);
+    const failed = await t.waitFor(id, tenant, (s) => s.status !== 'queued', 10_000);
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'timeout', message: expect.any(String) }, finishedAt: expect.any(String) });
 
     const { messages } = await readSse(await t.call(`/v1/tasks/${id}/events`, { tenant }));

@@ -6,6 +6,9 @@ import { IntakeTestApp, fixture, readSse, startIntakeTestApp } from './testing/i
  * The whole pipeline in process, with a "model server" that accepts connections and never answers:
  * a task that asks for Ollama stays running in `enhancing` until it is cancelled.
  */
+// Generous: other suites share the 2 cores, and the first parse of a process starts the validator worker.
+jest.setTimeout(30_000);
+
 let t: IntakeTestApp;
 let model: Server;
 let modelConnections = 0;
@@ -150,7 +153,7 @@ describe('cancel of a running task', () => {
     const tenant = 'runner';
     const before = modelSockets.size;
     const taskId = await submitted(await t.submit({ spec: fixture('petstore.yaml'), options: { ai: { provider: 'ollama' } } }, tenant));
-    const running = await t.waitFor(taskId, tenant, (s) => s.status === 'running' && s.stage === 'enhancing' && modelSockets.size > before, 8000);
+    const running = await t.waitFor(taskId, tenant, (s) => s.status === 'running' && s.stage === 'enhancing' && modelSockets.size > before, 20_000);
     expect(running.stages.find((s) => s.name === 'enhancing')?.status).toBe('running');
     const sse = readSse(await t.call(`/v1/tasks/${taskId}/events?after=1`, { tenant }));
 
@@ -172,7 +175,7 @@ describe('cancel of a running task', () => {
     expect(final).toMatchObject({ status: 'cancelled', seq: snapshot.seq, result: null });
     expect((await t.call(`/v1/tasks/${taskId}/cancel`, { method: 'POST', tenant })).status).toBe(409);
     expect(modelConnections).toBe(1);
-  }, 20_000);
+  });
 
   it('a completed task cannot be cancelled: 409 conflict', async () => {
     const tenant = 'finisher';

@@ -5,6 +5,9 @@ import { IntakeTestApp, TEST_JWT_SECRET, fixture, startIntakeTestApp } from './t
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_SPEC_BYTES = 8192; // petstore.yaml (2.8 KB) fits, bookstore.openapi31.yaml (23 KB) does not
 
+// Generous: other suites share the 2 cores, and the first parse of a process starts the validator worker.
+jest.setTimeout(30_000);
+
 let t: IntakeTestApp;
 beforeAll(async () => {
   t = await startIntakeTestApp({ env: { MAX_SPEC_BYTES: String(MAX_SPEC_BYTES), RATE_LIMIT_PER_MINUTE: '1000', MAX_ACTIVE_TASKS_PER_TENANT: '100' } });
