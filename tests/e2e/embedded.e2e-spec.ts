@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   ROOT,
@@ -143,6 +144,69 @@ describe('embedded mode (one process, embedded PostgreSQL)', () => {
     } finally {
       killStrays(run, privateDir);
       removeDataDir(privateDir);
+    }
+  });
+
+  it('recovers from a crash (SIGKILL): stops the PostgreSQL it left behind, resumes the task, refuses a second instance', async () => {
+    const crashDir = freshDataDir('spectest-crash-');
+    let first: RunningEmbedded | undefined;
+    let second: RunningEmbedded | undefined;
+    try {
+      first = await startEmbedded({ dataDir: crashDir });
+      const spec = readFileSync(join(ROOT, 'tests', 'fixtures', 'petstore.yaml'), 'utf8');
+      const accepted = await fetch(`${first.url}/v1/tasks`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ spec, name: 'crash' }),
+      });
+      expect(accepted.status).toBe(202);
+      const { taskId } = await accepted.json();
+      const killed = await first.stop('SIGKILL');
+      expect(killed.signal).toBe('SIGKILL');
+
+      // The server is its own process: it outlives a crash of ours and holds the data folder.
+      const orphans = postgresPidsFor(crashDir);
+      expect(orphans).toHaveLength(1);
+      const db = new Client({ connectionString: `postgres://postgres:spectest-embedded@127.0.0.1:${first.pgPort}/spectest` });
+      await db.connect();
+      const { rows } = await db.query('SELECT status FROM tasks WHERE id = $1', [taskId]);
+      await db.end();
+      const activeAtCrash = ['queued', 'running'].includes(rows[0]?.status);
+      console.log(`crash: task was ${rows[0]?.status ?? 'not stored'} when the process was killed`);
+
+      // Restart on the same folder (and ports) with info logs to see how many tasks it resumed.
+      second = await startEmbedded({ dataDir: crashDir, port: first.port, pgPort: first.pgPort, env: { LOG_LEVEL: 'info' } });
+      expect(postgresPidsFor(crashDir)).not.toContain(orphans[0]);
+      expect(tail(second.logs, 100_000)).toContain('left running on');
+      const resumed = Number(/"resumed":(\d+)/.exec(second.logs.join(''))?.[1]);
+      expect(resumed).toBe(activeAtCrash ? 1 : 0);
+
+      // The task ends completed, whether it was resumed or had finished before the crash.
+      let snap: { status: string; progress: number; result?: { caseCount: number } } | undefined;
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+        snap = await (await fetch(`${second.url}/v1/tasks/${taskId}`)).json();
+        if (!['queued', 'running'].includes(snap!.status)) break;
+      }
+      expect(snap).toMatchObject({ status: 'completed', progress: 100 });
+      expect(snap!.result!.caseCount).toBeGreaterThan(0);
+      expect((await fetch(`${second.url}/v1/tasks/${taskId}/artifact`)).status).toBe(200);
+
+      // A second process on a folder in use must not take the running server away from the first.
+      const err = await startEmbedded({ dataDir: crashDir }).then(
+        (third) => (third.stop('SIGKILL'), new Error('a second instance started on the same data folder')),
+        (e: Error) => e,
+      );
+      expect(err.message).toContain('is in use by another running spectest');
+      expect((await fetch(`${second.url}/health/ready`)).status).toBe(200);
+
+      const stopped = await second.stop('SIGTERM');
+      expect(stopped.code).toBe(0);
+      expect(await waitNoPostgres(crashDir, 5_000)).toEqual([]);
+    } finally {
+      killStrays(first, crashDir);
+      killStrays(second, crashDir);
+      await waitNoPostgres(crashDir, 5_000);
+      removeDataDir(crashDir);
     }
   });
 });
