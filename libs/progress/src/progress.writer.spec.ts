@@ -51,6 +51,8 @@ class CommitCheckingPublisher implements EventPublisher {
   }
 }
 
+jest.setTimeout(20_000);
+
 describe('ProgressWriter (real Postgres and NATS)', () => {
   const nats = testNatsConfig();
   let db: TestDatabase;
@@ -100,7 +102,7 @@ describe('ProgressWriter (real Postgres and NATS)', () => {
   };
 
   /** Core NATS is asynchronous: wait until `n` messages arrived (or fail with what we have). */
-  const waitForCount = async (got: unknown[], n: number, timeoutMs = 5_000): Promise<void> => {
+  const waitForCount = async (got: unknown[], n: number, timeoutMs = 10_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     while (got.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(got.length).toBe(n);

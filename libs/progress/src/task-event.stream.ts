@@ -47,7 +47,6 @@ export class TaskEventStreams {
     let ended = false;
     let chain: Promise<void> = Promise.resolve();
     let timer: NodeJS.Timeout | undefined;
-    let stopLive: (() => Promise<void>) | undefined;
 
     const emit = async (e: TaskEvent): Promise<void> => {
       if (closed || ended || e.seq !== lastSeq + 1) return;
@@ -78,7 +77,7 @@ export class TaskEventStreams {
       });
     };
 
-    stopLive = await this.hub.watch(taskId, onLive);
+    const stopLive = await this.hub.watch(taskId, onLive);
     const handle: OpenStream = {
       get lastSeq() {
         return lastSeq;
@@ -87,7 +86,7 @@ export class TaskEventStreams {
         if (closed) return;
         closed = true;
         if (timer) clearInterval(timer);
-        await stopLive?.();
+        await stopLive();
       },
     };
     await enqueue(() => catchUp());

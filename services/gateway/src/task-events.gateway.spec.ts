@@ -348,6 +348,19 @@ describe('TaskEventsGateway over a real socket.io-client (NATS, Postgres)', () =
       expect(c.received.map((r) => r.name)).toEqual(['progress', 'progress', 'progress', 'completed']);
     });
 
+    it('acks a subscription to an ended task at its last seq with the snapshot and keeps nothing open', async () => {
+      const hub = running.app.get(TaskEventHub);
+      const taskId = await createTask();
+      await progress(taskId, 2);
+      const last = await complete(taskId);
+      const c = await connect();
+      const ack = await c.subscribe({ taskId, afterSeq: last });
+      expect(ack.ok && ack.snapshot).toMatchObject({ status: 'completed', seq: last });
+      expect(hub.watchedTasks).toBe(0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(c.received).toEqual([]);
+    });
+
     it('releases a task\'s broker subscription and its slot once the terminal event went out', async () => {
       const hub = running.app.get(TaskEventHub);
       const c = await connect();

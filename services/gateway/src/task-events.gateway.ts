@@ -17,6 +17,7 @@ import {
   SubscribeAck,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
+  isTerminalStatus,
 } from '@spectest/contracts';
 import { TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
@@ -132,6 +133,11 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace>, OnGatewa
       if (streams.get(taskId) === subscription) streams.delete(taskId);
       subscription.close().catch((err) => this.logger.warn({ taskId, err: String(err) }, 'closing a task stream failed'));
     };
+    if (isTerminalStatus(record.snapshot.status) && afterSeq === record.snapshot.seq) {
+      // The client has seen the terminal event: nothing can follow, so no stream to keep open.
+      release();
+      return;
+    }
     try {
       const stream = await this.streams.open(
         taskId,
