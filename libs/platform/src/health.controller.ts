@@ -1,5 +1,6 @@
-import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import type { Response } from 'express';
 import { READINESS_CHECKS, ReadinessCheck, ShutdownState } from './readiness';
 
 const CHECK_TIMEOUT_MS = 3000;
@@ -28,21 +29,34 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Readiness: every dependency reachable, and not shutting down. */
+  /**
+   * Readiness: every dependency reachable, and not shutting down. A 503 carries terminus' own body
+   * (`error: { broker: { status: 'down', message } }`) rather than going through the problem filter,
+   * which would reduce it to "Service Unavailable Exception" and hide which dependency is down.
+   */
   @Get('ready')
   @HealthCheck()
-  ready() {
-    if (this.shutdown.isDraining) throw new ServiceUnavailableException({ status: 'shutting_down' });
-    return this.health.check(
-      this.checks.map((c) => async () => {
-        const session = this.indicators.check(c.name);
-        try {
-          await withTimeout(c.check(), CHECK_TIMEOUT_MS);
-          return session.up();
-        } catch (err) {
-          return session.down({ message: (err as Error).message });
-        }
-      }),
-    );
+  async ready(@Res({ passthrough: true }) res: Response): Promise<unknown> {
+    if (this.shutdown.isDraining) {
+      res.status(503);
+      return { status: 'shutting_down' };
+    }
+    try {
+      return await this.health.check(
+        this.checks.map((c) => async () => {
+          const session = this.indicators.check(c.name);
+          try {
+            await withTimeout(c.check(), CHECK_TIMEOUT_MS);
+            return session.up();
+          } catch (err) {
+            return session.down({ message: (err as Error).message });
+          }
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      res.status(503);
+      return err.getResponse();
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { ShutdownState } from '@spectest/platform';
 import { IntakeTestApp, fixture, readSse, startIntakeTestApp } from './testing/intake-test-app';
 
 /**
@@ -187,5 +188,38 @@ describe('health and metrics', () => {
     expect(text).toMatch(/^# HELP spectest_tasks_submitted_total /m);
     expect(text).toMatch(/^spectest_tasks_submitted_total\{[^}]*\} [1-9]\d*$/m);
     expect(text).toMatch(/^process_cpu_user_seconds_total/m);
+  });
+});
+
+describe('CORS', () => {
+  it('a preflight from another origin may send Authorization and Idempotency-Key, and reads ETag and Retry-After', async () => {
+    const res = await t.call('/v1/tasks', {
+      method: 'OPTIONS',
+      auth: false,
+      headers: { origin: 'https://client.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,idempotency-key,prefer' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('idempotency-key');
+    const exposed = (await t.call('/v1/tasks', { headers: { origin: 'https://client.example' } })).headers.get('access-control-expose-headers') ?? '';
+    for (const h of ['ETag', 'Retry-After', 'Location', 'Preference-Applied']) expect(exposed).toContain(h);
+  });
+});
+
+// Last in this file: it takes the broker away.
+describe('readiness with the broker down', () => {
+  it('/health/ready is 503 naming the broker, while /health/live stays 200', async () => {
+    await t.messaging.close();
+    const ready = await t.call('/health/ready', { auth: false });
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'error', error: { broker: { status: 'down', message: expect.any(String) } }, info: { database: { status: 'up' } } });
+    expect((await t.call('/health/live', { auth: false })).status).toBe(200);
+  });
+
+  it('/health/ready is 503 shutting_down once draining starts', async () => {
+    t.running.app.get(ShutdownState).startDraining();
+    const ready = await t.call('/health/ready', { auth: false });
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'shutting_down' });
   });
 });
