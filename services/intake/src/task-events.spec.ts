@@ -57,6 +57,9 @@ describe('GET /v1/tasks/{id}/events', () => {
     expect(byHeader.map((e) => e.seq)).toEqual(Array.from({ length: done.seq - k }, (_, i) => k + 1 + i));
     const byQuery = parsed((await readSse(await events(`/v1/tasks/${done.taskId}/events?after=${k}`))).messages);
     expect(byQuery).toEqual(byHeader);
+    // an EventSource opened with ?after= reconnects with Last-Event-ID on the same URL: the header wins
+    const reconnect = parsed((await readSse(await events(`/v1/tasks/${done.taskId}/events?after=1`, { headers: { 'last-event-id': String(k) } }))).messages);
+    expect(reconnect).toEqual(byHeader);
     const lastOnly = parsed((await readSse(await events(`/v1/tasks/${done.taskId}/events?after=${done.seq - 1}`))).messages);
     expect(lastOnly.map((e) => [e.seq, e.type])).toEqual([[done.seq, 'completed']]);
   });
