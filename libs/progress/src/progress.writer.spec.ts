@@ -1,4 +1,4 @@
-import { TaskEvent, TaskResult, subjects } from '@spectest/contracts';
+import { ProgressUpdate, TaskEvent, TaskResult, subjects } from '@spectest/contracts';
 import { NatsMessaging } from '@spectest/messaging';
 import { TaskStore, createDataSource, runMigrations } from '@spectest/persistence';
 import { TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig } from '@spectest/testing';
@@ -221,19 +221,19 @@ describe('ProgressWriter (real Postgres and NATS)', () => {
     const { writer } = await newWriter();
     const input = newTaskInput('globex');
     await writer.createTask(input);
-    const updates = [
-      { stage: 'parsing' as const, stageProgress: 0.33, messageKey: 'parsing.started' as const },
+    const updates: ProgressUpdate[] = [
+      { stage: 'parsing' , stageProgress: 0.33, messageKey: 'parsing.started' },
       {
-        stage: 'parsing' as const,
-        stageStatus: 'done' as const,
-        messageKey: 'parsing.done' as const,
+        stage: 'parsing',
+        stageStatus: 'done',
+        messageKey: 'parsing.done',
         messageParams: { endpointCount: 4, title: 'Pets', version: '1.0' },
         endpointCount: 4,
       },
       {
-        stage: 'enhancing' as const,
+        stage: 'enhancing',
         stageProgress: 0.37,
-        messageKey: 'enhancing.tokens' as const,
+        messageKey: 'enhancing.tokens',
         messageParams: { method: 'POST', path: '/pets', completion: 230, perSecond: 14.2 },
         currentEndpoint: 2,
         endpoint: 'POST /pets',

@@ -367,7 +367,7 @@ describe('TaskEventsGateway over a real socket.io-client (NATS, Postgres)', () =
       const ids = await Promise.all(range(1, 5).map(() => createTask()));
       for (const taskId of ids) expect((await c.subscribe({ taskId })).ok).toBe(true);
       expect(hub.watchedTasks).toBe(5);
-      const lasts = [];
+      const lasts: number[] = [];
       for (const taskId of ids) lasts.push(await complete(taskId));
       await c.waitFor('five terminal events', () => c.received.filter((r) => r.name === 'completed').length === 5);
       const deadline = Date.now() + 3_000;
