@@ -222,7 +222,7 @@ describe('ProgressWriter (real Postgres and NATS)', () => {
     const input = newTaskInput('globex');
     await writer.createTask(input);
     const updates: ProgressUpdate[] = [
-      { stage: 'parsing' , stageProgress: 0.33, messageKey: 'parsing.started' },
+      { stage: 'parsing', stageProgress: 0.33, messageKey: 'parsing.started' },
       {
         stage: 'parsing',
         stageStatus: 'done',
