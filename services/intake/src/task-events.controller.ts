@@ -73,7 +73,17 @@ export class TaskEventsController {
       if (finished) return;
       const ok = res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
       // A slow reader holds back its own stream only: wait for the socket to drain before the next event.
-      if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve));
+      if (!ok) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.once('drain', done);
+          res.once('close', done); // a client gone mid-replay must not leave this wait pending
+        });
+      }
     };
     const stream = await this.streams.open(id, afterSeq, write, () => setImmediate(finish));
     req.on('close', finish);
