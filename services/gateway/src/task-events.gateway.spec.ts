@@ -181,6 +181,28 @@ describe('TaskEventsGateway over a real socket.io-client (NATS, Postgres)', () =
       }
     });
 
+    it('disconnects a socket when its token expires', async () => {
+      const s = rawSocket({ token: await token('acme', Math.floor(Date.now() / 1000) + 2) });
+      await new Promise<void>((resolve, reject) => {
+        s.once('connect', () => resolve());
+        s.once('connect_error', reject);
+      });
+      const reason = await new Promise<string>((resolve) => s.once('disconnect', resolve));
+      expect(reason).toBe('io server disconnect');
+    });
+
+    it('closes every stream of a socket that disconnects', async () => {
+      const hub = running.app.get(TaskEventHub);
+      const c = await connect();
+      const ids = [await createTask(), await createTask()];
+      for (const taskId of ids) expect((await c.subscribe({ taskId })).ok).toBe(true);
+      expect(hub.watchedTasks).toBe(2);
+      c.socket.disconnect();
+      const deadline = Date.now() + 3_000;
+      while (hub.watchedTasks > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(hub.watchedTasks).toBe(0);
+    });
+
     it('accepts a valid token', async () => {
       const c = await connect();
       expect(c.socket.connected).toBe(true);
