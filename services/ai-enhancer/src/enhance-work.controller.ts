@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { WorkMessageSchema, subjects } from '@spectest/contracts';
-import { PoisonMessageError } from '@spectest/messaging';
+import { subjects } from '@spectest/contracts';
+import { parseWorkMessage } from '@spectest/messaging';
 import { AiEnhancerService } from './ai-enhancer.service';
 
 @Controller()
@@ -10,8 +10,6 @@ export class EnhanceWorkController {
 
   @EventPattern(subjects.work('enhance'))
   async handle(@Payload() payload: unknown): Promise<void> {
-    const msg = WorkMessageSchema.safeParse(payload);
-    if (!msg.success) throw new PoisonMessageError(`invalid work.enhance message: ${msg.error.message}`);
-    await this.enhancer.run(msg.data.taskId);
+    await this.enhancer.run(parseWorkMessage('enhance', payload).taskId);
   }
 }

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { WorkMessageSchema, subjects } from '@spectest/contracts';
-import { PoisonMessageError } from '@spectest/messaging';
+import { subjects } from '@spectest/contracts';
+import { parseWorkMessage } from '@spectest/messaging';
 import { PackagerService } from './packager.service';
 
 @Controller()
@@ -10,8 +10,6 @@ export class PackageWorkController {
 
   @EventPattern(subjects.work('package'))
   async handle(@Payload() payload: unknown): Promise<void> {
-    const msg = WorkMessageSchema.safeParse(payload);
-    if (!msg.success) throw new PoisonMessageError(`invalid work.package message: ${msg.error.message}`);
-    await this.packager.run(msg.data.taskId);
+    await this.packager.run(parseWorkMessage('package', payload).taskId);
   }
 }
