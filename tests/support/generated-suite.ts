@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as yauzl from 'yauzl';
 
@@ -30,6 +30,17 @@ export function runNodeTest(cwd: string, baseUrl: string | undefined): Promise<N
       resolve({ exitCode, pass: count('pass'), fail: count('fail'), output });
     });
   });
+}
+
+const REPO_NODE_MODULES = join(__dirname, '../../node_modules');
+
+/**
+ * Stands in for `npm install` in a generated tests/ folder: links the repo's node_modules, which holds
+ * the same ajv and ajv-formats (root devDependencies). Instant and offline; `npm install` from the
+ * registry takes seconds and needs the network, see the README.
+ */
+export async function linkDependencies(testsDir: string): Promise<void> {
+  await symlink(REPO_NODE_MODULES, join(testsDir, 'node_modules'), 'dir');
 }
 
 /** Unpacks a ZIP into `target`, refusing entries that would land outside it. */

@@ -39,6 +39,12 @@ export const CaseRequestSchema = z.object({
   headers: z.record(z.string(), z.string()),
   contentType: z.string().nullable(),
   body: z.unknown().optional(),
+  /**
+   * Optional. Security requirement alternatives this request uses, each a list of security scheme
+   * names of the spec; `[]` sends no credentials (e.g. a missing-auth case). Absent: the operation's
+   * documented security. The generated suites fill in credentials from AUTH_<SCHEME> variables.
+   */
+  security: z.array(z.array(z.string())).optional(),
 });
 export type CaseRequest = z.infer<typeof CaseRequestSchema>;
 

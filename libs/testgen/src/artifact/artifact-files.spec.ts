@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import * as yauzl from 'yauzl';
-import { TestCase } from '@spectest/contracts';
+import { CASE_KINDS, TestCase } from '@spectest/contracts';
 import { ArtifactInput, ParsedSpec, buildArtifactFiles, buildFoundationCases, readSpec, zipArtifact, stopSpecValidator } from '../index';
 
 jest.setTimeout(30_000);
@@ -57,6 +57,37 @@ describe('artifact files and ZIP', () => {
     expect(paths.filter((p) => p.endsWith('.test.js'))).toHaveLength(groups.size);
   });
 
+  it('writes a node:test project that installs ajv, has a JUnit script and names auth variables after the schemes', () => {
+    const document = {
+      ...(spec.document as Record<string, unknown>),
+      components: {
+        securitySchemes: {
+          api_key: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          bearerAuth: { type: 'http', scheme: 'bearer' },
+          basic: { type: 'http', scheme: 'basic' },
+        },
+      },
+    };
+    const files = Object.fromEntries(buildArtifactFiles({ ...input, document }).map((f) => [f.path, f.content]));
+    const pkg = JSON.parse(files['tests/package.json']);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['ajv', 'ajv-formats']);
+    expect(pkg.scripts.test).toBe('node --test');
+    expect(pkg.scripts['test:junit']).toContain('--test-reporter=junit');
+    expect(JSON.parse(files['tests/support/security.json'])).toEqual({
+      api_key: expect.objectContaining({ envVar: 'AUTH_API_KEY', apply: 'header', name: 'X-API-Key' }),
+      basic: expect.objectContaining({ envVar: 'AUTH_BASIC', apply: 'basic' }),
+      bearerAuth: expect.objectContaining({ envVar: 'AUTH_BEARER_AUTH', apply: 'bearer' }),
+    });
+    expect(files['tests/README.md']).toContain('`AUTH_API_KEY`');
+    expect(files['tests/README.md']).toContain('--test-reporter=junit');
+    // Each response schema is written once per file and referenced by every case that expects it.
+    const testFile = files['tests/books.test.js'];
+    const declared = testFile.match(/^ {2}S[0-9a-f]{12}: /gm) ?? [];
+    expect(declared.length).toBeGreaterThan(0);
+    expect(new Set(declared).size).toBe(declared.length);
+    expect(testFile).toMatch(/"responseSchema": SCHEMAS\.S[0-9a-f]{12}/);
+  });
+
   it('includes only the formats asked for', () => {
     const nodeOnly = buildArtifactFiles({ ...input, formats: ['node-test'] }).map((f) => f.path);
     expect(nodeOnly).not.toContain('postman/collection.json');
@@ -85,7 +116,11 @@ describe('artifact files and ZIP', () => {
     expect(JSON.parse(files['openapi.json'])).toEqual(spec.document);
     const report = files['REPORT.md'];
     expect(report).toContain(`Cases: ${input.cases.length}`);
-    expect(report).toMatch(/\| POST \/books \| 1 \| 0 \| 4 \| 3 \| 0 \| 8 \|/);
+    // One row per operation: the count of each kind in CASE_KINDS order, then the total.
+    const postBooks = input.cases.filter((c) => c.endpoint === 'POST /books');
+    const cells = CASE_KINDS.map((kind) => postBooks.filter((c) => c.kind === kind).length);
+    expect(cells[0]).toBe(1);
+    expect(report).toContain(`| POST /books | ${cells.join(' | ')} | ${postBooks.length} |`);
     expect(report).toContain('AI enhancement failed for GET /books');
     expect(report).toContain('| parsing | 120 |');
     expect(report).toContain('llama3.1:8b');

@@ -14,7 +14,7 @@ export function buildArtifactFiles(input: ArtifactInput): ArtifactFile[] {
     { path: 'cases.json', content: json({ title, version, caseCount: cases.length, cases }) },
     { path: 'openapi.json', content: json(input.document) },
   ];
-  if (formats.includes('node-test')) files.push(...nodeTestProjectFiles(title, version, cases));
+  if (formats.includes('node-test')) files.push(...nodeTestProjectFiles(title, version, cases, input.document));
   if (formats.includes('postman')) files.push({ path: 'postman/collection.json', content: json(postmanCollection(title, version, cases)) });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TestCase } from '@spectest/contracts';
 import { buildArtifactFiles, buildFoundationCases, readSpec, zipArtifact, stopSpecValidator } from '../index';
 import { startPetstoreServer } from '../../../../tests/support/petstore-server';
-import { extractZip, runNodeTest } from '../../../../tests/support/generated-suite';
+import { extractZip, linkDependencies, runNodeTest } from '../../../../tests/support/generated-suite';
 
 afterAll(() => stopSpecValidator());
 
@@ -27,6 +27,7 @@ describe('generated node:test suite against the petstore', () => {
     });
     workDir = await mkdtemp(join(tmpdir(), 'spectest-suite-'));
     await extractZip(await zipArtifact(files), workDir);
+    await linkDependencies(join(workDir, 'tests'));
   });
 
   afterAll(async () => {

@@ -1,16 +1,20 @@
 /**
- * support/run-case.js of the generated project: sends one case with global fetch and checks the status.
- * Plain CommonJS with no dependencies, so the project runs with `node --test` on Node >= 20 and nothing else.
- * Kept free of backticks and template placeholders because it is embedded as a string.
+ * support/run-case.js of the generated project: sends one case with global fetch, checks the status and
+ * then the body against the response schema (support/check-response.js). Plain CommonJS, so the project
+ * runs with `node --test` on Node >= 20 after `npm install` (ajv). Kept free of backticks and template
+ * placeholders because it is embedded as a string.
  */
 export const RUN_CASE_SOURCE = String.raw`'use strict';
-// Sends one generated test case to the API under test and checks the answer's status.
+// Sends one generated test case to the API under test and checks the answer's status and body.
 // Environment:
 //   BASE_URL            the API under test, e.g. http://localhost:8080/v1 (required)
-//   AUTH_TOKEN          sent as "Authorization: Bearer <token>" when set
+//   AUTH_<SCHEME>       credentials per security scheme of the spec, see support/security.json and README.md
+//   AUTH_TOKEN          sent as "Authorization: Bearer <token>" when set and no scheme variable applies
 //   EXTRA_HEADERS       JSON object of headers added to every request, e.g. {"X-Api-Key":"..."}
 //   REQUEST_TIMEOUT_MS  per-request timeout, default 30000
 const assert = require('node:assert/strict');
+const { checkResponseBody } = require('./check-response.js');
+const SCHEMES = require('./security.json');
 
 const MAX_BODY_CHARS = 2000;
 
@@ -39,6 +43,41 @@ function configuredHeaders() {
   if (process.env.AUTH_TOKEN) headers.authorization = 'Bearer ' + process.env.AUTH_TOKEN;
   if (process.env.EXTRA_HEADERS) Object.assign(headers, JSON.parse(process.env.EXTRA_HEADERS));
   return headers;
+}
+
+/** Credentials of the first requirement alternative whose AUTH_<SCHEME> variables are all set. */
+function applySecurity(security, headers, url) {
+  if (security.length === 0) return;
+  const usable = security.find((names) => names.every((name) => SCHEMES[name] && process.env[SCHEMES[name].envVar]));
+  if (!usable) return;
+  const cookies = [];
+  for (const name of usable) {
+    const scheme = SCHEMES[name];
+    const value = process.env[scheme.envVar];
+    if (scheme.apply === 'bearer') headers.authorization = 'Bearer ' + value;
+    else if (scheme.apply === 'basic') headers.authorization = 'Basic ' + Buffer.from(value).toString('base64');
+    else if (scheme.apply === 'header') headers[scheme.name.toLowerCase()] = value;
+    else if (scheme.apply === 'query') url.searchParams.set(scheme.name, value);
+    else if (scheme.apply === 'cookie') cookies.push(scheme.name + '=' + encodeURIComponent(value));
+  }
+  if (cookies.length > 0) headers.cookie = cookies.join('; ');
+}
+
+/** Headers and URL for failure output, without credentials. */
+function redacted(headers, url) {
+  const secretHeaders = ['authorization', 'cookie'];
+  const secretQuery = [];
+  for (const scheme of Object.values(SCHEMES)) {
+    if (scheme.apply === 'header') secretHeaders.push(scheme.name.toLowerCase());
+    if (scheme.apply === 'query') secretQuery.push(scheme.name);
+  }
+  const shownHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    shownHeaders[name] = secretHeaders.includes(name.toLowerCase()) ? '<redacted>' : value;
+  }
+  const shownUrl = new URL(url);
+  for (const name of secretQuery) if (shownUrl.searchParams.has(name)) shownUrl.searchParams.set(name, 'redacted');
+  return { headers: shownHeaders, url: shownUrl };
 }
 
 function flatten(body) {
@@ -82,7 +121,9 @@ async function runCase(testCase) {
   const request = testCase.request;
   const method = request.method.toUpperCase();
   const url = buildUrl(request);
-  const headers = Object.assign({ accept: 'application/json, */*;q=0.5' }, configuredHeaders(), request.headers);
+  const headers = Object.assign({ accept: 'application/json, */*;q=0.5' }, configuredHeaders());
+  applySecurity(testCase.security || [], headers, url);
+  Object.assign(headers, request.headers);
   const body = encodeBody(request, headers);
   const timeoutMs = Number(process.env.REQUEST_TIMEOUT_MS || 30000);
   let response;
@@ -93,20 +134,32 @@ async function runCase(testCase) {
     throw new Error('Could not send ' + method + ' ' + url + ': ' + cause);
   }
   const text = await response.text();
-  if (statusMatches(response.status, testCase.expect)) return { status: response.status, body: text };
-  const expected = testCase.expect.status !== null && testCase.expect.status !== undefined
-    ? 'status ' + testCase.expect.status
-    : 'a ' + testCase.expect.statusClass + ' status';
-  assert.fail([
-    'Expected ' + expected + ', got ' + response.status + ' ' + response.statusText + '.',
+  const contentType = response.headers.get('content-type');
+  let failure = null;
+  if (!statusMatches(response.status, testCase.expect)) {
+    const expected = testCase.expect.status !== null && testCase.expect.status !== undefined
+      ? 'status ' + testCase.expect.status
+      : 'a ' + testCase.expect.statusClass + ' status';
+    failure = ['Expected ' + expected + ', got ' + response.status + ' ' + response.statusText + '.'];
+  } else {
+    const problems = checkResponseBody(testCase.expect.responseSchema, method, response.status, contentType, text);
+    if (problems) {
+      failure = ['Expected the response body to match the response schema of the spec; it does not:']
+        .concat(problems.map((p) => '  - ' + p));
+    }
+  }
+  if (failure === null) return { status: response.status, body: text };
+  const shown = redacted(headers, url);
+  assert.fail(failure.concat([
     'Why this case exists: ' + testCase.reason,
-    'Request: ' + method + ' ' + url,
-    'Request headers: ' + JSON.stringify(headers),
+    'Request: ' + method + ' ' + shown.url,
+    'Request headers: ' + JSON.stringify(shown.headers),
     'Request body: ' + clip(request.body),
     'Response status: ' + response.status,
+    'Response content-type: ' + (contentType || '(none)'),
     'Response body: ' + clip(text),
     'Case id: ' + testCase.id,
-  ].join('\n'));
+  ]).join('\n'));
 }
 
 module.exports = { runCase };
