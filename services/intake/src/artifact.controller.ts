@@ -2,7 +2,9 @@ import { Controller, Get, Headers, Inject, Param, ParseUUIDPipe, Res, UseGuards 
 import { AppError } from '@spectest/contracts';
 import { BearerAuthGuard, CurrentPrincipal, Principal } from '@spectest/auth';
 import { ARTIFACT_STORE, ArtifactStore, TaskStore } from '@spectest/persistence';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ApiProblems } from './api-docs.decorators';
 import { taskNotFound } from './intake.errors';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => taskNotFound() });
@@ -17,6 +19,12 @@ export class ArtifactController {
   ) {}
 
   @Get(':id/artifact')
+  @ApiTags('tasks')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The ZIP: node:test project, Postman collection, cases.json, REPORT.md, openapi.json' })
+  @ApiResponse({ status: 200, description: 'ETag is the sha256 of the bytes', content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiResponse({ status: 304, description: 'If-None-Match matched' })
+  @ApiProblems([401, 'missing or invalid token'], [404, 'no such task (or not yours)'], [409, 'not ready'])
   async download(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuid) id: string,

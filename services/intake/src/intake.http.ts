@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { join } from 'node:path';
 import { IntakeConfig } from './intake.config';
+import { setupApiDocs } from './intake.openapi';
 
 /** The web page's static files, served as written (no build step): the same folder from src/ and from dist/. */
 export const WEB_ROOT = join(__dirname, '..', 'src', 'public');
@@ -8,11 +9,12 @@ export const WEB_ROOT = join(__dirname, '..', 'src', 'public');
 /**
  * HTTP settings of the intake: body limits (a spec inside JSON may be escaped, so the JSON limit is
  * twice the spec limit; the spec itself is then checked exactly), CORS for other origins' API clients
- * (bearer tokens, no cookies), and the web page.
+ * (bearer tokens, no cookies), the web page, and the API description at /docs.
  */
 export function configureIntakeHttp(app: NestExpressApplication, config: IntakeConfig): void {
   app.useBodyParser('json', { limit: config.MAX_SPEC_BYTES * 2 + 64 * 1024 });
   app.useBodyParser('urlencoded', { limit: '64kb', extended: false });
   app.enableCors({ exposedHeaders: ['ETag', 'Retry-After', 'Location', 'Content-Length', 'Preference-Applied'] });
   if (config.SERVE_WEB) app.useStaticAssets(WEB_ROOT, { index: 'index.html', fallthrough: true });
+  setupApiDocs(app);
 }

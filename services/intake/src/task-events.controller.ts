@@ -4,7 +4,9 @@ import { AllowQueryToken, BearerAuthGuard, CurrentPrincipal, Principal } from '@
 import { TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { TaskEventStreams } from '@spectest/progress';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { ApiProblems } from './api-docs.decorators';
 import { INTAKE_CONFIG, IntakeConfig } from './intake.config';
 import { taskNotFound } from './intake.errors';
 
@@ -29,6 +31,14 @@ export class TaskEventsController {
   ) {}
 
   @Get(':id/events')
+  @ApiTags('tasks')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Server-Sent Events: replay after Last-Event-ID or ?after=, then live; closes after the terminal event' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false })
+  @ApiQuery({ name: 'after', required: false, description: 'seq to resume after' })
+  @ApiQuery({ name: 'access_token', required: false, description: 'for EventSource, which cannot set headers' })
+  @ApiResponse({ status: 200, description: '`id: <seq>`, `event: <type>`, `data: <TaskEvent JSON>`', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiProblems([400, 'after is not a seq of this task'], [401, 'missing or invalid token'], [404, 'no such task (or not yours)'])
   @AllowQueryToken()
   async events(
     @CurrentPrincipal() principal: Principal,

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Res, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AppError, TASK_STATUSES, TaskSnapshot, TaskStatus, isTerminalStatus } from '@spectest/contracts';
 import { BearerAuthGuard, CurrentPrincipal, Principal } from '@spectest/auth';
 import { TaskStore, decodeCursor } from '@spectest/persistence';
@@ -9,12 +10,16 @@ import { taskNotFound } from './intake.errors';
 import { SubmitTaskService } from './submit-task.service';
 import { readSubmitRequest } from './submit-task.request';
 import { TaskCancelService } from './task-cancel.service';
+import { ApiJson, ApiProblems } from './api-docs.decorators';
 import { TaskWaiter, preferWaitSeconds } from './task-waiter';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => taskNotFound() });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isIsoTime = (v: string): boolean => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && !Number.isNaN(Date.parse(v));
 
+@ApiTags('tasks')
+@ApiBearerAuth()
+@ApiProblems([401, 'missing or invalid token'])
 @Controller('v1/tasks')
 @UseGuards(BearerAuthGuard)
 export class TasksController {
@@ -27,6 +32,12 @@ export class TasksController {
   ) {}
 
   @Post()
+  @ApiOperation({ summary: 'Submit a task', description: 'JSON `{spec, name?, options?}` or multipart/form-data with a file field `spec` (and optional text fields `name`, `options` as JSON).' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'the same key and body give the same task' })
+  @ApiHeader({ name: 'Prefer', required: false, description: '`wait=N` (N ≤ 300): answer when the task ends or N seconds pass' })
+  @ApiJson(202, 'accepted', 'TaskAccepted')
+  @ApiJson(200, 'with `Prefer: wait`, the task ended in time: its snapshot', 'TaskSnapshot')
+  @ApiProblems([400, 'no spec, not JSON/YAML, invalid options'], [409, 'Idempotency-Key reused with another body'], [413, 'over the size limit'], [429, 'over the rate or concurrency limit (Retry-After)'])
   @UseInterceptors(FileInterceptor('spec'))
   async submit(
     @CurrentPrincipal() principal: Principal,
@@ -56,6 +67,12 @@ export class TasksController {
   }
 
   @Get()
+  @ApiOperation({ summary: "The caller's tasks, newest first" })
+  @ApiQuery({ name: 'status', required: false, enum: TASK_STATUSES })
+  @ApiQuery({ name: 'limit', required: false, description: '1 to 100, default 20' })
+  @ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page' })
+  @ApiJson(200, 'a page of snapshots', 'TaskPage')
+  @ApiProblems([400, 'bad status, limit or cursor'])
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query('status') status?: string,
@@ -74,6 +91,9 @@ export class TasksController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: "A task's snapshot" })
+  @ApiJson(200, 'the snapshot', 'TaskSnapshot')
+  @ApiProblems([404, 'no such task (or not yours)'])
   async get(@CurrentPrincipal() principal: Principal, @Param('id', uuid) id: string): Promise<TaskSnapshot> {
     const record = await this.tasks.getForTenant(id, principal.tenant);
     if (!record) throw taskNotFound();
@@ -82,6 +102,9 @@ export class TasksController {
 
   @Post(':id/cancel')
   @HttpCode(202)
+  @ApiOperation({ summary: 'Ask the task to stop; running model calls are aborted' })
+  @ApiJson(202, 'the cancelled snapshot', 'TaskSnapshot')
+  @ApiProblems([404, 'no such task (or not yours)'], [409, 'the task has already ended'])
   async cancel(@CurrentPrincipal() principal: Principal, @Param('id', uuid) id: string): Promise<TaskSnapshot> {
     return this.canceller.cancel(id, principal.tenant);
   }
