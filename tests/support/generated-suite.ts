@@ -43,6 +43,28 @@ export async function linkDependencies(testsDir: string): Promise<void> {
   await symlink(REPO_NODE_MODULES, join(testsDir, 'node_modules'), 'dir');
 }
 
+/**
+ * Failed tests of a TAP run, by test name, each with its TAP block (the error message with the request
+ * and response the generated suite prints).
+ */
+export function failedTests(tapOutput: string): Map<string, string> {
+  const failed = new Map<string, string>();
+  const lines = tapOutput.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^not ok \d+ - (.*)$/.exec(lines[i]);
+    if (!match) continue;
+    const block: string[] = [];
+    for (let j = i + 1; j < lines.length && /^\s/.test(lines[j]); j++) block.push(lines[j]);
+    failed.set(unescapeTapName(match[1]), block.join('\n'));
+  }
+  return failed;
+}
+
+/** node's TAP reporter escapes backslash and # in names. */
+function unescapeTapName(name: string): string {
+  return name.replace(/\\#/g, '#').replace(/\\\\/g, '\\');
+}
+
 /** Unpacks a ZIP into `target`, refusing entries that would land outside it. */
 export async function extractZip(zip: Buffer, target: string): Promise<void> {
   const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>

@@ -3,11 +3,20 @@ import { AddressInfo } from 'node:net';
 
 /**
  * A faithful implementation of tests/fixtures/petstore.yaml, including its input validation, for
- * running generated suites against. `faulty: true` breaks it on purpose (wrong success status, no
- * validation), so a test can prove the generated suite notices.
+ * running generated suites against. Faults break it on purpose, each in one place, so a test can
+ * prove the generated suite notices each one:
+ * - wrong_status: POST /pets answers 200 instead of the documented 201;
+ * - missing_required_field: GET /pets/{petId} leaves out the required `name`;
+ * - wrong_type: GET /pets gives `id` as a string, the schema says integer;
+ * - accepts_invalid_input: POST /pets stores any JSON body, with any content type, and answers 201.
+ * `faulty: true` turns on all four.
  */
+export const PETSTORE_FAULTS = ['wrong_status', 'missing_required_field', 'wrong_type', 'accepts_invalid_input'] as const;
+export type PetstoreFault = (typeof PETSTORE_FAULTS)[number];
+
 export interface PetstoreServerOptions {
   faulty?: boolean;
+  faults?: PetstoreFault[];
 }
 
 export interface RunningPetstore {
@@ -32,6 +41,7 @@ export async function startPetstoreServer(opts: PetstoreServerOptions = {}): Pro
     [3, { id: 3, name: 'Bubbles' }],
   ]);
   const requests: string[] = [];
+  const faults = new Set<PetstoreFault>(opts.faulty ? PETSTORE_FAULTS : (opts.faults ?? []));
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -51,6 +61,7 @@ export async function startPetstoreServer(opts: PetstoreServerOptions = {}): Pro
     if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
     const pet = pets.get(Number(decodeURIComponent(segments[1])));
     if (!pet || !/^\d+$/.test(decodeURIComponent(segments[1]))) return sendError(res, 404, 'pet not found');
+    if (faults.has('missing_required_field')) return sendJson(res, 200, { id: pet.id, tag: pet.tag });
     return sendJson(res, 200, pet);
   }
 
@@ -65,30 +76,30 @@ export async function startPetstoreServer(opts: PetstoreServerOptions = {}): Pro
     }
     const page = [...pets.values()].sort((a, b) => a.id - b.id).slice(0, limit);
     res.setHeader('x-next', '/pets?limit=' + limit);
-    return sendJson(res, opts.faulty ? 500 : 200, page);
+    return sendJson(res, 200, faults.has('wrong_type') ? page.map((p) => ({ ...p, id: String(p.id) })) : page);
   }
 
   async function createPet(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const text = await readBody(req);
     if (text === null) return sendError(res, 413, 'body too large');
-    if (!opts.faulty && type !== 'application/json') return sendError(res, 415, 'send application/json');
+    const validating = !faults.has('accepts_invalid_input');
+    if (validating && type !== 'application/json') return sendError(res, 415, 'send application/json');
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
       return sendError(res, 400, 'malformed JSON');
     }
-    if (opts.faulty) {
-      // Accepts anything and answers 200 instead of the documented 201.
-      res.writeHead(200).end();
+    const problem = validatePet(body);
+    if (problem && validating) return sendError(res, 400, problem);
+    if (problem) {
+      res.writeHead(201).end();
       return;
     }
-    const problem = validatePet(body);
-    if (problem) return sendError(res, 400, problem);
     const pet = body as Pet;
     pets.set(pet.id, { id: pet.id, name: pet.name, ...(pet.tag !== undefined ? { tag: pet.tag } : {}) });
-    res.writeHead(201).end();
+    res.writeHead(faults.has('wrong_status') ? 200 : 201).end();
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
