@@ -15,7 +15,23 @@ export interface RunningCluster {
   natsPrefix: string;
   logs: Record<ServiceName, string[]>;
   stopService(name: ServiceName, signal?: NodeJS.Signals): Promise<number | null>;
+  /** One more gateway process over the same NATS and Postgres (a replica), on `port` or a free one. */
+  startGateway(port?: number, env?: Record<string, string>): Promise<ServiceProcess>;
   stop(): Promise<void>;
+}
+
+/** A service process started beside the cluster (e.g. an extra gateway replica). */
+export interface ServiceProcess {
+  url: string;
+  port: number;
+  logs: string[];
+  /** Sends the signal and waits for the exit (SIGKILL after 20 s). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface ClusterOptions {
+  /** Which services to start (default all five); extra gateways can be added with startGateway. */
+  services?: readonly ServiceName[];
 }
 
 async function waitReady(url: string, proc: ChildProcess, logs: string[], timeoutMs: number): Promise<void> {
@@ -37,17 +53,16 @@ async function waitReady(url: string, proc: ChildProcess, logs: string[], timeou
  * The five services as separate processes (the built dist/main.js of each), in full mode:
  * real NATS (own subject prefix) and real Postgres (own database), JWT auth.
  */
-export async function startCluster(extraEnv: Record<string, string> = {}): Promise<RunningCluster> {
+export async function startCluster(extraEnv: Record<string, string> = {}, options: ClusterOptions = {}): Promise<RunningCluster> {
+  const services = options.services ?? SERVICES;
   const db = await createTestDatabase();
   const nats = testNatsConfig();
   const secret = `e2e-secret-${Math.random().toString(36).slice(2)}-long-enough`;
   const procs = new Map<ServiceName, ChildProcess>();
+  const extras: ServiceProcess[] = [];
   const urls = {} as Record<ServiceName, string>;
   const logs = {} as Record<ServiceName, string[]>;
-  for (const name of SERVICES) {
-    const port = await freePort();
-    urls[name] = `http://127.0.0.1:${port}`;
-    logs[name] = [];
+  const spawnService = (name: ServiceName, port: number, sink: string[], env: Record<string, string> = {}): ChildProcess => {
     const proc = spawn(process.execPath, [join(ROOT, 'services', name, 'dist', 'main.js')], {
       cwd: ROOT,
       env: {
@@ -64,16 +79,15 @@ export async function startCluster(extraEnv: Record<string, string> = {}): Promi
         DB_POOL_SIZE: '4',
         SHUTDOWN_TIMEOUT_MS: '10000',
         ...extraEnv,
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    proc.stdout?.on('data', (d) => logs[name].push(String(d)));
-    proc.stderr?.on('data', (d) => logs[name].push(String(d)));
-    procs.set(name, proc);
-  }
-
-  const stopService = async (name: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
-    const proc = procs.get(name);
+    proc.stdout?.on('data', (d) => sink.push(String(d)));
+    proc.stderr?.on('data', (d) => sink.push(String(d)));
+    return proc;
+  };
+  const stopProcess = async (proc: ChildProcess | undefined, signal: NodeJS.Signals): Promise<number | null> => {
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return proc?.exitCode ?? null;
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
     proc.kill(signal);
@@ -82,18 +96,40 @@ export async function startCluster(extraEnv: Record<string, string> = {}): Promi
     clearTimeout(timer);
     return code;
   };
+  for (const name of services) {
+    const port = await freePort();
+    urls[name] = `http://127.0.0.1:${port}`;
+    logs[name] = [];
+    procs.set(name, spawnService(name, port, logs[name]));
+  }
+
+  const stopService = (name: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => stopProcess(procs.get(name), signal);
+  const startGateway = async (port?: number, env: Record<string, string> = {}): Promise<ServiceProcess> => {
+    const p = port ?? (await freePort());
+    const sink: string[] = [];
+    const proc = spawnService('gateway', p, sink, env);
+    const extra: ServiceProcess = { url: `http://127.0.0.1:${p}`, port: p, logs: sink, stop: (signal = 'SIGTERM') => stopProcess(proc, signal) };
+    extras.push(extra);
+    try {
+      await waitReady(extra.url, proc, sink, 60_000);
+    } catch (err) {
+      await extra.stop('SIGKILL');
+      throw err;
+    }
+    return extra;
+  };
   const stop = async () => {
-    await Promise.all(SERVICES.map((n) => stopService(n)));
+    await Promise.all([...services.map((n) => stopService(n)), ...extras.map((e) => e.stop())]);
     await deleteNatsTestStreams(nats.url, nats.prefix).catch(() => undefined);
     await db.drop();
   };
 
   try {
-    // All five start at once: they migrate the same fresh database concurrently (advisory lock).
-    await Promise.all(SERVICES.map((n) => waitReady(urls[n], procs.get(n)!, logs[n], 60_000)));
+    // All start at once: they migrate the same fresh database concurrently (advisory lock).
+    await Promise.all(services.map((n) => waitReady(urls[n], procs.get(n)!, logs[n], 60_000)));
   } catch (err) {
     await stop();
     throw err;
   }
-  return { urls, secret, databaseUrl: db.url, natsUrl: nats.url, natsPrefix: nats.prefix, logs, stopService, stop };
+  return { urls, secret, databaseUrl: db.url, natsUrl: nats.url, natsPrefix: nats.prefix, logs, stopService, startGateway, stop };
 }

@@ -1,0 +1,184 @@
+import { signTestToken } from '@spectest/auth';
+import { TaskWatch, WatchOptions, WatchResult, WatchState, watchTask } from '@spectest/client';
+import { TaskEvent, TaskSnapshot } from '@spectest/contracts';
+import { randomUUID } from 'node:crypto';
+import { TaskSocket, collectSocketEvents, connectSocket, subscribe, withTimeout } from './full/clients';
+import { RunningCluster, ServiceProcess, startCluster } from './full/cluster';
+import { TaskEmitter } from './realtime/task-emitter';
+
+jest.setTimeout(60_000);
+
+const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+
+interface Watcher {
+  watch: TaskWatch;
+  events: TaskEvent[];
+  snapshots: TaskSnapshot[];
+  states: WatchState[];
+  done: Promise<WatchResult>;
+}
+
+/**
+ * Delivery across gateway replicas: gateway processes on different ports over the same NATS and
+ * Postgres (plus intake for the SSE and polling fallbacks). Tasks are written by the test through the
+ * real ProgressWriter, at a few hundred events a second, while clients drop, hop replicas, and
+ * gateways are SIGKILLed and restarted.
+ */
+describe('realtime delivery: gateway replicas, the client SDK, kill and restart', () => {
+  let cluster: RunningCluster;
+  let gatewayB: ServiceProcess;
+  let emitter: TaskEmitter;
+  let token: string;
+  const sockets: TaskSocket[] = [];
+  const watches: TaskWatch[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster({}, { services: ['intake', 'gateway'] });
+    gatewayB = await cluster.startGateway();
+    emitter = await TaskEmitter.connect(cluster.databaseUrl, cluster.natsUrl, cluster.natsPrefix);
+    token = await signTestToken(cluster.secret, { sub: 'alice', tenant: 'acme' });
+  }, 120_000);
+
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.close();
+    for (const w of watches.splice(0)) w.close();
+  });
+
+  afterAll(async () => {
+    await emitter?.close();
+    await cluster?.stop();
+  });
+
+  const quickBackoff = { initialDelayMs: 50, maxDelayMs: 400 };
+  const watch = (taskId: string, options: Partial<WatchOptions> & Pick<WatchOptions, 'gatewayUrls'>): Watcher => {
+    const events: TaskEvent[] = [];
+    const snapshots: TaskSnapshot[] = [];
+    const states: WatchState[] = [];
+    const w = watchTask(
+      taskId,
+      { onEvent: (e) => events.push(e), onSnapshot: (s) => snapshots.push(s), onState: (s) => states.push(s) },
+      { token, backoff: quickBackoff, ...options },
+    );
+    watches.push(w);
+    return { watch: w, events, snapshots, states, done: w.done };
+  };
+  const waitUntil = async (what: string, cond: () => boolean, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const socketOn = async (url: string) => {
+    const s = await connectSocket(url, token);
+    sockets.push(s);
+    return s;
+  };
+
+  it('raw clients hop between the two replicas, resubscribing with the last seq, and end with the complete sequence', async () => {
+    const urls = [cluster.urls.gateway, gatewayB.url];
+    const taskId = await emitter.createTask('acme');
+    const writing = emitter.run(taskId, 12, 25, 15);
+    const clients = await Promise.all(
+      range(0, 3).map(async (c) => {
+        const seen: TaskEvent[] = [];
+        for (let hop = 0; ; hop++) {
+          const socket = await socketOn(urls[(c + hop) % 2]);
+          const live = collectSocketEvents(socket, taskId);
+          const ack = await subscribe(socket, taskId, seen.at(-1)?.seq ?? 0);
+          expect(ack.ok).toBe(true);
+          // Stay for a few events, then drop and go to the other replica; the last hop stays to the end.
+          if (hop < 4) await waitUntil('a few events', () => live.events.length >= 15 + c || live.events.some((e) => e.type !== 'progress'));
+          else await withTimeout(live.ended, 30_000, 'terminal event');
+          socket.close();
+          seen.push(...live.events);
+          if (seen.at(-1)?.type === 'completed') return seen;
+        }
+      }),
+    );
+    const last = await writing;
+    for (const seen of clients) expect(seen.map((e) => e.seq)).toEqual(range(1, last));
+  });
+
+  it('SDK watchers on either replica miss nothing when one gateway is SIGKILLed mid-task', async () => {
+    const taskId = await emitter.createTask('acme');
+    await emitter.progress(taskId, 20);
+    const watchers = range(0, 7).map((i) =>
+      watch(taskId, { gatewayUrls: i % 2 === 0 ? [gatewayB.url, cluster.urls.gateway] : [cluster.urls.gateway, gatewayB.url], transports: ['socket'] }),
+    );
+    const writing = emitter.run(taskId, 16, 20, 20);
+    await waitUntil('every watcher live', () => watchers.every((w) => w.events.length > 40));
+    expect(await cluster.stopService('gateway', 'SIGKILL')).toBeNull();
+    const last = await writing;
+    const results = await withTimeout(Promise.all(watchers.map((w) => w.done)), 30_000, 'every watcher ended');
+    for (const r of results) expect(r).toMatchObject({ kind: 'ended', status: 'completed' });
+    for (const w of watchers) {
+      expect(w.events.map((e) => e.seq)).toEqual(range(1, last));
+      expect(w.events.at(-1)?.type).toBe('completed');
+    }
+    // Those that started on the killed replica went through a reconnect.
+    expect(watchers.filter((w) => w.states.includes('reconnecting')).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('SDK watchers resume after a gateway restart (process killed, a new one started on the same port)', async () => {
+    const gateway = await cluster.startGateway();
+    const taskId = await emitter.createTask('acme');
+    const watchers = range(0, 3).map(() => watch(taskId, { gatewayUrls: [gateway.url], transports: ['socket'] }));
+    const writing = emitter.run(taskId, 20, 15, 20);
+    await waitUntil('every watcher live', () => watchers.every((w) => w.events.length > 20));
+    await gateway.stop('SIGKILL');
+    // Down long enough for every watcher to fail a few reconnects while events keep coming.
+    await new Promise((r) => setTimeout(r, 700));
+    const restarted = await cluster.startGateway(gateway.port);
+    const last = await writing;
+    const results = await withTimeout(Promise.all(watchers.map((w) => w.done)), 30_000, 'every watcher ended');
+    for (const r of results) expect(r).toMatchObject({ kind: 'ended', status: 'completed' });
+    for (const w of watchers) {
+      expect(w.events.map((e) => e.seq)).toEqual(range(1, last));
+      expect(w.states).toContain('reconnecting');
+    }
+    await restarted.stop();
+  });
+
+  it('falls back to SSE when no gateway answers, and resumes there from the last seq', async () => {
+    const taskId = await emitter.createTask('acme');
+    await emitter.progress(taskId, 30);
+    const w = watch(taskId, { gatewayUrls: ['http://127.0.0.1:1'], apiUrl: cluster.urls.intake, failuresBeforeFallback: 2, afterSeq: 10 });
+    const last = await emitter.run(taskId, 5, 20, 10);
+    expect(await withTimeout(w.done, 30_000, 'ended')).toMatchObject({ kind: 'ended', status: 'completed' });
+    expect(w.events.map((e) => e.seq)).toEqual(range(11, last));
+    expect(w.states).toContain('sse');
+    expect(w.states).not.toContain('socket');
+  });
+
+  it('polls the snapshot over REST as the last resort and ends with the terminal snapshot', async () => {
+    const taskId = await emitter.createTask('acme');
+    const w = watch(taskId, { gatewayUrls: [], apiUrl: cluster.urls.intake, transports: ['polling'], pollIntervalMs: 50 });
+    await waitUntil('a first snapshot', () => w.snapshots.length > 0);
+    await emitter.progress(taskId, 5);
+    await waitUntil('a newer snapshot', () => w.snapshots.some((s) => s.seq >= 6));
+    const last = await emitter.complete(taskId);
+    const result = await withTimeout(w.done, 10_000, 'ended');
+    expect(result).toMatchObject({ kind: 'ended', status: 'completed', snapshot: { seq: last, status: 'completed' } });
+    expect(w.events).toEqual([]);
+    expect(w.states).toContain('polling');
+  });
+
+  it('stops with not_found for an unknown task and another tenant\'s task, on every transport', async () => {
+    const foreign = await emitter.createTask('globex');
+    for (const taskId of [randomUUID(), foreign]) {
+      for (const transports of [['socket'], ['sse'], ['polling']] as const) {
+        const w = watch(taskId, { gatewayUrls: [gatewayB.url], apiUrl: cluster.urls.intake, transports: [...transports] });
+        expect(await withTimeout(w.done, 10_000, 'refusal')).toMatchObject({ kind: 'error', error: { code: 'not_found' } });
+        expect(w.events).toEqual([]);
+      }
+    }
+  });
+
+  it('stops with unauthorized for a token the gateway refuses', async () => {
+    const taskId = await emitter.createTask('acme');
+    const w = watchTask(taskId, {}, { gatewayUrls: [gatewayB.url], token: 'not.a.jwt', transports: ['socket'], backoff: quickBackoff });
+    watches.push(w);
+    expect(await withTimeout(w.done, 10_000, 'refusal')).toMatchObject({ kind: 'error', error: { code: 'unauthorized' } });
+  });
+});
