@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import * as yauzl from 'yauzl';
+import Ajv2020 from 'ajv/dist/2020';
 import { CASE_KINDS, TestCase } from '@spectest/contracts';
 import { ArtifactInput, ParsedSpec, buildArtifactFiles, buildFoundationCases, readSpec, zipArtifact, stopSpecValidator } from '../index';
 
@@ -44,8 +45,10 @@ describe('artifact files and ZIP', () => {
         'README.md',
         'REPORT.md',
         'cases.json',
+        'cases.schema.json',
         'openapi.json',
         'postman/collection.json',
+        'postman/environment.json',
         'tests/README.md',
         'tests/package.json',
         'tests/support/run-case.js',
@@ -106,8 +109,40 @@ describe('artifact files and ZIP', () => {
     expect(requests).toHaveLength(input.cases.length);
     for (const request of requests) {
       expect(request.request.url.raw.startsWith('{{baseUrl}}/')).toBe(true);
-      expect(request.event[0].script.exec.join('\n')).toMatch(/pm\.(response\.to\.have\.status|expect)/);
+      const test = request.event.find((e: any) => e.listen === 'test');
+      expect(test.script.exec.join('\n')).toMatch(/pm\.(response\.to\.have\.status|expect)/);
+      // Every script must at least compile: newman reports a broken one as a script error, not a failed check.
+      for (const event of request.event) expect(() => new Function('pm', 'require', 'btoa', event.script.exec.join('\n'))).not.toThrow();
     }
+    expect(requests.some((r: any) => r.event.some((e: any) => e.script.exec.join('\n').includes('body matches the response schema')))).toBe(true);
+  });
+
+  it('writes a Postman environment with baseUrl and one secret AUTH_ variable per scheme, and auth scripts', () => {
+    const document = {
+      ...(spec.document as Record<string, unknown>),
+      security: [{ api_key: [] }],
+      components: { securitySchemes: { api_key: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } },
+    };
+    const files = Object.fromEntries(buildArtifactFiles({ ...input, document }).map((f) => [f.path, f.content]));
+    const environment = JSON.parse(files['postman/environment.json']);
+    expect(environment.values).toEqual([
+      { key: 'baseUrl', value: 'http://localhost:8080', type: 'default', enabled: true },
+      { key: 'AUTH_API_KEY', value: '', type: 'secret', enabled: true },
+    ]);
+    const requests = JSON.parse(files['postman/collection.json']).item.flatMap((folder: any) => folder.item);
+    const pre = requests[0].event.find((e: any) => e.listen === 'prerequest');
+    expect(pre.script.exec.join('\n')).toContain('"envVar":"AUTH_API_KEY"');
+  });
+
+  it('writes cases.schema.json, the JSON Schema of cases.json, and cases.json conforms to it', () => {
+    const files = Object.fromEntries(buildArtifactFiles(input).map((f) => [f.path, f.content]));
+    const schema = JSON.parse(files['cases.schema.json']);
+    expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    const validate = new Ajv2020({ strict: false }).compile(schema);
+    const casesFile = JSON.parse(files['cases.json']);
+    expect(casesFile.$schema).toBe('./cases.schema.json');
+    expect(validate(casesFile)).toBe(true);
+    expect(validate({ ...casesFile, cases: [{ ...casesFile.cases[0], kind: 'nonsense' }] })).toBe(false);
   });
 
   it('writes cases.json, openapi.json and a REPORT.md with counts, warnings, timings, model and tokens', () => {

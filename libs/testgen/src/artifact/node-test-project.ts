@@ -5,6 +5,7 @@ import { groupFileName, oneLine, packageName } from './text-safety';
 import { RUN_CASE_SOURCE } from './node-test-runtime';
 import { CHECK_RESPONSE_SOURCE } from './schema-check-runtime';
 import { SecurityConfig, caseSecurity, securityConfig } from './security-config';
+import { responseJsonSchema } from './response-schema';
 
 /** Versions the generated project installs; fixed ranges so the same input gives the same package.json. */
 export const GENERATED_DEPENDENCIES = { ajv: '^8.17.1', 'ajv-formats': '^3.0.1' } as const;
@@ -51,7 +52,7 @@ function groupTestFile(title: string, version: string, group: string, cases: Tes
   };
   const tests = cases.map((testCase) => {
     const { security: _ownSecurity, ...request } = testCase.request;
-    const schema = schemaRef(testCase.expect.responseSchema);
+    const schema = schemaRef(responseJsonSchema(testCase.expect.responseSchema));
     const runnable = {
       id: testCase.id,
       reason: testCase.reason,
@@ -72,7 +73,7 @@ function groupTestFile(title: string, version: string, group: string, cases: Tes
     `const { test } = require('node:test');`,
     `const { runCase } = require('./support/run-case.js');`,
     ``,
-    `// Response schemas of the spec (dereferenced), shared by the cases below.`,
+    `// Response schemas of the spec (dereferenced, as JSON Schema), shared by the cases below.`,
     `const SCHEMAS = {`,
     ...schemaLines,
     `};`,
