@@ -6,6 +6,14 @@ export const gatewayEnvShape = {
   ...authEnvShape,
   /** Tasks one socket may watch at once (`limit_exceeded` above). */
   MAX_SUBSCRIPTIONS_PER_SOCKET: envInt(100, 1, 10_000),
+  /** Sockets one token may hold open on one gateway replica (connect_error `limit_exceeded` above). */
+  MAX_CONNECTIONS_PER_TOKEN: envInt(20, 1, 100_000),
+  /**
+   * Packets a socket may have waiting to be written before it counts as a slow consumer; from then on
+   * its progress events are coalesced (latest per task). Above the replay page (500), so a resume
+   * of a fast client is never coalesced.
+   */
+  SOCKET_BUFFER_LIMIT: envInt(1_000, 10, 1_000_000),
 };
 
 export const GatewayConfigSchema = z

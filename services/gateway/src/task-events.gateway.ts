@@ -23,7 +23,9 @@ import { TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { OpenStream, TaskEventStreams } from '@spectest/progress';
 import type { Namespace, Socket } from 'socket.io';
+import { ConnectionLimiter } from './connection-limiter';
 import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
+import { SocketOutbox } from './socket-outbox';
 
 /**
  * One task watched by one socket. It is registered BEFORE its stream opens, so an unsubscribe, a
@@ -52,6 +54,8 @@ class Subscription {
 interface SocketData {
   principal: Principal;
   streams: Map<string, Subscription>;
+  outbox: SocketOutbox;
+  tokenKey: string;
   expiry?: NodeJS.Timeout;
 }
 type TaskSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -67,30 +71,58 @@ const MAX_TIMER_MS = 2_147_483_647;
 @WebSocketGateway({ namespace: SOCKET_NAMESPACE, cors: { origin: true } })
 export class TaskEventsGateway implements OnGatewayInit<TaskNamespace>, OnGatewayConnection<TaskSocket>, OnGatewayDisconnect<TaskSocket> {
   private readonly logger = new Logger(TaskEventsGateway.name);
+  private readonly limiter: ConnectionLimiter;
+  private nsp?: TaskNamespace;
 
   constructor(
     @Inject(TOKEN_VERIFIER) private readonly verifier: TokenVerifier,
     private readonly tasks: TaskStore,
     private readonly streams: TaskEventStreams,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+  ) {
+    this.limiter = new ConnectionLimiter(config.MAX_CONNECTIONS_PER_TOKEN);
+  }
 
   afterInit(nsp: TaskNamespace): void {
+    this.nsp = nsp;
     nsp.use((socket, next) => {
-      const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-      this.verifier
-        .verify(typeof token === 'string' && token.length > 0 ? token : null)
-        .then((principal) => {
+      const raw = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+      const token = typeof raw === 'string' && raw.length > 0 ? raw : null;
+      this.verifier.verify(token).then(
+        (principal) => {
+          const tokenKey = ConnectionLimiter.keyOf(token);
+          if (!this.limiter.allows(tokenKey)) {
+            const max = this.config.MAX_CONNECTIONS_PER_TOKEN;
+            // connect_error.message is the stable code; data carries the explanation.
+            const err = Object.assign(new Error('limit_exceeded'), {
+              data: { code: 'limit_exceeded', message: `at most ${max} connections per token on this gateway (MAX_CONNECTIONS_PER_TOKEN)` },
+            });
+            return next(err);
+          }
           socket.data.principal = principal;
           socket.data.streams = new Map();
+          socket.data.tokenKey = tokenKey;
           next();
-        })
-        .catch(() => next(new Error('unauthorized')));
+        },
+        () => next(new Error('unauthorized')),
+      );
     });
   }
 
   handleConnection(socket: TaskSocket): void {
     metrics.socketsConnected().inc();
+    this.limiter.opened(socket.data.tokenKey);
+    const limit = this.config.SOCKET_BUFFER_LIMIT;
+    // engine.io's packets not yet handed to the transport; typed private, but it is the one signal of a
+    // client that does not read (the transport takes a new batch only when the last one was written).
+    const engine = socket.conn as unknown as { writeBuffer: unknown[] };
+    const outbox = new SocketOutbox({
+      backedUp: () => engine.writeBuffer.length > limit,
+      send: (e) => socket.emit(e.type, e),
+    });
+    socket.data.outbox = outbox;
+    // engine.io emits drain when its buffer went to the transport: room again for what waits.
+    socket.conn.on('drain', () => outbox.flush());
     const { expiresAt } = socket.data.principal;
     if (expiresAt !== null) {
       // A token that expires while connected ends the socket; the client reconnects with a fresh one.
@@ -101,10 +133,22 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace>, OnGatewa
 
   async handleDisconnect(socket: TaskSocket): Promise<void> {
     metrics.socketsConnected().dec();
+    this.limiter.closed(socket.data.tokenKey);
     clearTimeout(socket.data.expiry);
     const streams = [...(socket.data.streams?.values() ?? [])];
     socket.data.streams?.clear();
     await Promise.all(streams.map((s) => s.close()));
+  }
+
+  /** Slow-consumer figures over this replica's sockets: events waiting now, progress events coalesced so far. */
+  outboxStats(): { pendingEvents: number; coalesced: number } {
+    let pendingEvents = 0;
+    let coalesced = 0;
+    for (const socket of this.nsp?.sockets.values() ?? []) {
+      pendingEvents += socket.data.outbox?.pendingEvents ?? 0;
+      coalesced += socket.data.outbox?.coalesced ?? 0;
+    }
+    return { pendingEvents, coalesced };
   }
 
   @SubscribeMessage('subscribe')
@@ -127,6 +171,8 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace>, OnGatewa
     const subscription = new Subscription();
     streams.set(taskId, subscription);
     await previous?.close();
+    // Whatever of the old subscription still waits would break the new one's order (seq > afterSeq, ascending).
+    if (previous) socket.data.outbox.forget(taskId);
     // The ack goes first, so the client holds the snapshot before any replayed event arrives.
     reply({ ok: true, snapshot: record.snapshot });
     const release = () => {
@@ -143,7 +189,7 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace>, OnGatewa
         taskId,
         afterSeq,
         (e) => {
-          if (subscription.active) socket.emit(e.type, e);
+          if (subscription.active) socket.data.outbox.push(e);
         },
         // After the terminal event nothing more can come: free the broker subscription and the slot.
         release,
@@ -161,6 +207,7 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace>, OnGatewa
     const stream = req.success ? socket.data.streams.get(req.data.taskId) : undefined;
     if (req.success) socket.data.streams.delete(req.data.taskId);
     await stream?.close();
+    if (req.success) socket.data.outbox.forget(req.data.taskId);
     if (typeof ack === 'function') ack({ ok: req.success });
   }
 }
