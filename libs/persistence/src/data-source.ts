@@ -6,9 +6,10 @@ import { TaskDocumentEntity } from './entities/task-document.entity';
 import { TaskEventEntity } from './entities/task-event.entity';
 import { TaskEntity } from './entities/task.entity';
 import { InitialSchema1732550400000 } from './migrations/1732550400000-initial-schema';
+import { AiUsage1764028800000 } from './migrations/1764028800000-ai-usage';
 
 export const ENTITIES = [TaskEntity, TaskEventEntity, SpecEntity, TaskDocumentEntity, TaskCaseEntity, ArtifactEntity];
-export const MIGRATIONS = [InitialSchema1732550400000];
+export const MIGRATIONS = [InitialSchema1732550400000, AiUsage1764028800000];
 
 export interface DatabaseOptions {
   url: string;

@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AiUsageStore } from './ai-usage.store';
 import { PostgresArtifactStore } from './artifact.store';
 import { DatabaseOptions, createDataSource, runMigrations } from './data-source';
 import { GenerationStore } from './generation.store';
@@ -40,10 +41,11 @@ export class DatabaseModule {
         },
         { provide: TaskStore, useFactory: (ds: DataSource) => new TaskStore(ds), inject: [DataSource] },
         { provide: GenerationStore, useFactory: (ds: DataSource) => new GenerationStore(ds), inject: [DataSource] },
+        { provide: AiUsageStore, useFactory: (ds: DataSource) => new AiUsageStore(ds), inject: [DataSource] },
         { provide: ARTIFACT_STORE, useFactory: (ds: DataSource) => new PostgresArtifactStore(ds), inject: [DataSource] },
         DataSourceCloser,
       ],
-      exports: [DataSource, TaskStore, GenerationStore, ARTIFACT_STORE],
+      exports: [DataSource, TaskStore, GenerationStore, AiUsageStore, ARTIFACT_STORE],
     };
   }
 }

@@ -3,6 +3,7 @@ export * from './task.store';
 export * from './task.mapper';
 export * from './artifact.store';
 export * from './generation.store';
+export * from './ai-usage.store';
 export { TaskEntity } from './entities/task.entity';
 export { TaskEventEntity } from './entities/task-event.entity';
 export { SpecEntity } from './entities/spec.entity';

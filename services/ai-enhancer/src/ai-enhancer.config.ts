@@ -13,6 +13,10 @@ export const aiEnhancerEnvShape = {
   AI_IDLE_TIMEOUT_MS: envInt(30_000, 500),
   /** Cases asked of the model per endpoint when options.ai.maxCasesPerEndpoint is not given. */
   AI_MAX_CASES_PER_ENDPOINT: envInt(5, 1, 50),
+  /** Model calls in flight at once per task (endpoints enhanced in parallel). */
+  AI_CONCURRENCY: envInt(2, 1, 32),
+  /** Model tokens a tenant may spend in total (prompt + completion); unset: unlimited. Intake refuses with 402 once spent. */
+  TENANT_TOKEN_BUDGET: z.coerce.number().int().min(1).optional(),
 };
 
 export const AiEnhancerConfigSchema = z.object({ ...commonEnvShape, ...aiEnhancerEnvShape, PORT: envInt(3003, 0, 65535) });

@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppError, Endpoint, TaskOptionsSchema, isTerminalStatus } from '@spectest/contracts';
 import { MESSAGING, Messaging } from '@spectest/messaging';
-import { GenerationStore, TaskStore } from '@spectest/persistence';
+import { AiUsageStore, GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
 import { AI_ENHANCER_CONFIG, AiEnhancerConfig } from './ai-enhancer.config';
-import { enhanceEndpoints } from './enhancement';
+import { EtaAccuracy, EtaEstimator, enhanceEndpoints } from './enhancement';
 import { chooseProvider } from './model-provider.factory';
-import { ModelProvider, isModelCallError } from './providers';
+import { ModelCallError, ModelProvider, isModelCallError } from './providers';
 import { TaskAbortRegistry } from './task-abort.registry';
 
 /**
@@ -22,6 +22,7 @@ export class AiEnhancerService {
   constructor(
     private readonly tasks: TaskStore,
     private readonly generation: GenerationStore,
+    private readonly usage: AiUsageStore,
     private readonly writer: ProgressWriter,
     private readonly aborts: TaskAbortRegistry,
     @Inject(MESSAGING) private readonly messaging: Messaging,
@@ -48,7 +49,7 @@ export class AiEnhancerService {
           warnings: options.ai && options.ai.provider !== 'none' ? [`AI enhancement skipped: ${choice.skipReason}`] : undefined,
         });
       } else {
-        await this.enhance(taskId, choice.provider, options.ai?.maxCasesPerEndpoint ?? this.config.AI_MAX_CASES_PER_ENDPOINT, reporter);
+        await this.enhance(taskId, task.snapshot.tenant, choice.provider, options.ai?.maxCasesPerEndpoint ?? this.config.AI_MAX_CASES_PER_ENDPOINT, reporter);
       }
       await this.messaging.publishWork('package', { taskId });
       metrics.stageDuration().observe({ stage: 'enhancing' }, (Date.now() - started) / 1000);
@@ -62,7 +63,7 @@ export class AiEnhancerService {
     }
   }
 
-  private async enhance(taskId: string, provider: ModelProvider, maxCases: number, reporter: StageReporter): Promise<void> {
+  private async enhance(taskId: string, tenant: string, provider: ModelProvider, maxCases: number, reporter: StageReporter): Promise<void> {
     const doc = await this.generation.loadDocument(taskId);
     if (!doc) throw new AppError('worker_failed', 'the parsed document of this task is missing');
     const foundationCases = (await this.generation.loadCases(taskId)).filter((c) => c.source === 'foundation');
@@ -76,29 +77,52 @@ export class AiEnhancerService {
       return { ...op, parameters: [...shared, ...own] };
     };
 
+    const history = await this.usage.modelHistory(provider.name, provider.model);
+    // Before any call, only the model's history can say how long this will take.
+    const firstEta = new EtaEstimator(doc.endpoints.length, this.config.AI_CONCURRENCY, 0, history).estimate(0, []);
     await reporter.report({
       messageKey: 'enhancing.started',
       messageParams: { endpointCount: doc.endpoints.length, provider: provider.name, model: provider.model },
       stageProgress: 0,
       endpointCount: doc.endpoints.length,
       currentEndpoint: 0,
+      ...(firstEta !== null ? { etaMs: firstEta } : {}),
     });
     const run = this.aborts.register(taskId);
     try {
+      const budget = this.config.TENANT_TOKEN_BUDGET;
+      const tokenBudget = budget === undefined ? undefined : Math.max(0, budget - (await this.usage.tokensUsed(tenant)));
       const outcome = await enhanceEndpoints({
         endpoints: doc.endpoints,
         operationOf,
         foundationCases,
         provider,
         maxCasesPerEndpoint: maxCases,
+        concurrency: this.config.AI_CONCURRENCY,
+        history,
+        tokenBudget,
+        // Counted as each call ends, so the tenant's other tasks and intake's 402 check see it at once.
+        onTokensSpent: (n) => this.usage.addTokens(tenant, n),
         signal: run.signal,
         report: (update) => reporter.report(update),
       });
+      await this.usage.recordModelRun(provider.name, provider.model, {
+        calls: outcome.calls.answered,
+        msPerCall: outcome.calls.meanMs,
+        completionPerCall: outcome.calls.meanCompletion,
+        etaMeanAbsErrorMs: outcome.eta.meanAbsMs,
+      });
+      // A cancel or timeout that came while the last call was parsed: store nothing for a task that has ended.
+      if (run.signal.aborted) throw new ModelCallError('model_aborted', 'the enhancement was aborted');
       await this.generation.replaceCases(taskId, 'ai', outcome.cases, foundationCases.length);
-      this.logger.log({ taskId, aiCases: outcome.cases.length, warnings: outcome.warnings.length, tokens: outcome.tokens.total }, 'enhancement stored');
+      this.logger.log(
+        { taskId, aiCases: outcome.cases.length, warnings: outcome.warnings.length, tokens: outcome.tokens.total, etaError: outcome.eta },
+        'enhancement stored',
+      );
       await reporter.done({
         messageKey: 'enhancing.done',
-        messageParams: { count: foundationCases.length + outcome.cases.length },
+        // How far the ETAs given at 25/50/75% of the stage were from the truth, for whoever reads the event log.
+        messageParams: { count: foundationCases.length + outcome.cases.length, ...etaErrorParams(outcome.eta) },
         endpointCount: doc.endpoints.length,
         currentEndpoint: doc.endpoints.length,
       });
@@ -106,4 +130,13 @@ export class AiEnhancerService {
       run.release();
     }
   }
+}
+
+function etaErrorParams(eta: EtaAccuracy): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (eta.at25 !== null) out.etaErrorMsAt25 = eta.at25;
+  if (eta.at50 !== null) out.etaErrorMsAt50 = eta.at50;
+  if (eta.at75 !== null) out.etaErrorMsAt75 = eta.at75;
+  if (eta.meanAbsMs !== null) out.etaMeanAbsErrorMs = eta.meanAbsMs;
+  return out;
 }

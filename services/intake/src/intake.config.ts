@@ -15,6 +15,8 @@ export const intakeEnvShape = {
   REAPER_INTERVAL_MS: envInt(5000, 100),
   SSE_HEARTBEAT_MS: envInt(15_000, 100, 15_000),
   PUBLIC_BASE_URL: z.string().url().optional(),
+  /** Model tokens a tenant may spend in total; once spent, AI tasks get 402 `insufficient_tokens`. Unset: unlimited. */
+  TENANT_TOKEN_BUDGET: z.coerce.number().int().min(1).optional(),
   /** Serve the web page at `/`. */
   SERVE_WEB: envBoolean(true),
 };

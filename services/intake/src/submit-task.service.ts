@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppError, TaskSnapshot } from '@spectest/contracts';
 import { MESSAGING, Messaging } from '@spectest/messaging';
-import { TaskRecord, TaskStore } from '@spectest/persistence';
+import { AiUsageStore, TaskRecord, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter } from '@spectest/progress';
 import { createHash, randomUUID } from 'node:crypto';
@@ -26,6 +26,7 @@ export class SubmitTaskService {
 
   constructor(
     private readonly tasks: TaskStore,
+    private readonly usage: AiUsageStore,
     private readonly writer: ProgressWriter,
     @Inject(MESSAGING) private readonly messaging: Messaging,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
@@ -48,6 +49,7 @@ export class SubmitTaskService {
     if (active >= this.config.MAX_ACTIVE_TASKS_PER_TENANT) {
       throw new TooManyRequestsError('too_many_tasks', `${active} tasks are still running; the limit is ${this.config.MAX_ACTIVE_TASKS_PER_TENANT}`, 5);
     }
+    await this.checkTokenBudget(tenant, req);
 
     const taskId = randomUUID();
     const createdAt = new Date();
@@ -77,6 +79,20 @@ export class SubmitTaskService {
     metrics.tasksSubmitted().inc();
     this.logger.log({ taskId, tenant, bytes: req.spec.length }, 'task accepted');
     return { snapshot, created: true };
+  }
+
+  /**
+   * 402 when the task would call a model and the tenant has already spent its budget. A task without AI spends no
+   * tokens and is accepted. A budget that runs out during a task is the enhancer's to handle (foundation cases kept).
+   */
+  private async checkTokenBudget(tenant: string, req: SubmitRequest): Promise<void> {
+    const budget = this.config.TENANT_TOKEN_BUDGET;
+    const provider = req.options.ai?.provider ?? 'none';
+    if (budget === undefined || provider === 'none') return;
+    const used = await this.usage.tokensUsed(tenant);
+    if (used >= budget) {
+      throw new AppError('insufficient_tokens', `the token budget of this tenant is used up (${used} of ${budget} tokens)`, 402);
+    }
   }
 
   private replay(earlier: TaskRecord, requestHash: string): Submission {

@@ -24,7 +24,8 @@ beforeAll(async () => {
   await new Promise<void>((r) => model.listen(0, '127.0.0.1', r));
   const port = (model.address() as AddressInfo).port;
   t = await startIntakeTestApp({
-    env: { OLLAMA_URL: `http://127.0.0.1:${port}`, AI_CALL_TIMEOUT_MS: '60000', AI_IDLE_TIMEOUT_MS: '60000', RATE_LIMIT_PER_MINUTE: '1000', MAX_ACTIVE_TASKS_PER_TENANT: '100' },
+    // One model call at a time, so a cancel has exactly one connection to drop.
+    env: { OLLAMA_URL: `http://127.0.0.1:${port}`, AI_CONCURRENCY: '1', AI_CALL_TIMEOUT_MS: '60000', AI_IDLE_TIMEOUT_MS: '60000', RATE_LIMIT_PER_MINUTE: '1000', MAX_ACTIVE_TASKS_PER_TENANT: '100' },
   });
 });
 afterAll(async () => {

@@ -190,6 +190,150 @@ describe('enhanceEndpoints', () => {
   });
 });
 
+/** Answers by the operation in the prompt, `stepMs` per token on the test's clock, counting the calls in flight. */
+class ConcurrentProvider implements ModelProvider {
+  readonly name = 'ollama' as const;
+  readonly model = 'concurrent';
+  inFlight = 0;
+  maxInFlight = 0;
+  calls = 0;
+  constructor(
+    private readonly clock: { t: number },
+    private readonly tokens = 20,
+  ) {}
+  async generate(req: ModelRequest, onTokens: (p: TokenProgress) => void, signal: AbortSignal): Promise<ModelResult> {
+    this.calls++;
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      for (let i = 1; i <= this.tokens; i++) {
+        await new Promise((r) => setImmediate(r));
+        if (signal.aborted) throw new ModelCallError('model_aborted', 'aborted');
+        this.clock.t += 5;
+        onTokens({ completion: i, perSecond: 200 });
+      }
+      const text = validAnswer(req.prompt.includes('Operation: GET /pets/{petId}') ? GET_PET : CREATE_PET);
+      return { text, promptTokens: 10, completionTokens: this.tokens, durationMs: this.tokens * 5 };
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+describe('enhanceEndpoints with bounded concurrency, a token budget and an ETA', () => {
+  const four = [GET_PET, CREATE_PET, { ...GET_PET, key: 'GET /pets/{petId}#2' }, { ...CREATE_PET, key: 'POST /pets#2' }];
+
+  it('runs at most `concurrency` calls at once; every message names its endpoint; totals are exact; cases keep endpoint order', async () => {
+    const clock = { t: 0 };
+    const provider = new ConcurrentProvider(clock);
+    const reports: StageUpdate[] = [];
+    const spentCalls: number[] = [];
+    const out = await enhanceEndpoints({
+      endpoints: four,
+      operationOf: (e) => OPERATIONS[e.key.replace('#2', '')],
+      foundationCases: FOUNDATION,
+      provider,
+      maxCasesPerEndpoint: 5,
+      concurrency: 2,
+      signal: new AbortController().signal,
+      report: async (u) => {
+        reports.push(u);
+      },
+      onTokensSpent: async (n) => {
+        spentCalls.push(n);
+      },
+      now: () => clock.t,
+    });
+    expect(provider.calls).toBe(4);
+    expect(provider.maxInFlight).toBe(2);
+    expect(out.tokens).toEqual({ prompt: 40, completion: 80, total: 120 });
+    expect(spentCalls).toEqual([30, 30, 30, 30]);
+    expect(out.cases.map((c) => c.endpoint)).toEqual(['GET /pets/{petId}', 'POST /pets', 'POST /pets', 'GET /pets/{petId}#2', 'POST /pets#2', 'POST /pets#2']);
+    expect(out.calls).toMatchObject({ answered: 4, meanCompletion: 20 });
+    for (const key of ['stageProgress', 'currentEndpoint'] as const) {
+      const seen = reports.map((r) => r[key] as number);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    }
+    expect(reports.at(-1)).toMatchObject({ messageKey: 'enhancing.merged', stageProgress: 1, currentEndpoint: 4 });
+    for (const r of reports) expect(r.endpoint).toBe(`${r.messageParams!.method} ${r.messageParams!.path}`);
+    // The two calls interleave: some message about one endpoint comes between two about another.
+    const labels = reports.map((r) => r.endpoint);
+    expect(labels.some((l, i) => i > 1 && l === labels[i - 2] && l !== labels[i - 1])).toBe(true);
+    // Once the first call finished, the task's own pace gives an ETA, and the 25/50/75% errors are measured.
+    expect(reports.filter((r) => r.messageKey === 'enhancing.merged').every((r) => typeof r.etaMs === 'number')).toBe(true);
+    expect(out.eta.meanAbsMs).not.toBeNull();
+  });
+
+  it('gives an ETA from the model history before anything is measured, and sums the live rates of the calls in flight', async () => {
+    const clock = { t: 0 };
+    const reports: StageUpdate[] = [];
+    await enhanceEndpoints({
+      endpoints: four,
+      operationOf: (e) => OPERATIONS[e.key.replace('#2', '')],
+      foundationCases: FOUNDATION,
+      provider: new ConcurrentProvider(clock),
+      maxCasesPerEndpoint: 5,
+      concurrency: 2,
+      history: { msPerCall: 1000, completionPerCall: 20 },
+      signal: new AbortController().signal,
+      report: async (u) => {
+        reports.push(u);
+      },
+      tokenReportIntervalMs: 0,
+      now: () => clock.t,
+    });
+    expect(reports[0]).toMatchObject({ messageKey: 'enhancing.prompt', etaMs: 2000 });
+    const rates = reports.filter((r) => r.messageKey === 'enhancing.tokens').map((r) => r.tokens!.perSecond);
+    expect(rates).toContain(400);
+  });
+
+  it('stops calling the model once the budget is spent: the rest fall back with a warning naming the budget', async () => {
+    const clock = { t: 0 };
+    const provider = new ConcurrentProvider(clock);
+    const reports: StageUpdate[] = [];
+    const out = await enhanceEndpoints({
+      endpoints: [GET_PET, CREATE_PET],
+      operationOf: (e) => OPERATIONS[e.key],
+      foundationCases: FOUNDATION,
+      provider,
+      maxCasesPerEndpoint: 5,
+      tokenBudget: 25,
+      signal: new AbortController().signal,
+      report: async (u) => {
+        reports.push(u);
+      },
+      now: () => clock.t,
+    });
+    expect(provider.calls).toBe(1);
+    expect(out.cases.every((c) => c.endpoint === 'GET /pets/{petId}')).toBe(true);
+    expect(out.warnings).toEqual(['AI enhancement failed for POST /pets: the token budget of this tenant is used up (25 tokens); kept the foundation cases']);
+    expect(reports.at(-1)).toMatchObject({ messageKey: 'enhancing.fallback', stageProgress: 1, endpoint: 'POST /pets' });
+  });
+
+  it('a failing report stops the other call in flight and rejects once every call has closed', async () => {
+    const clock = { t: 0 };
+    const provider = new ConcurrentProvider(clock, 1000);
+    let calls = 0;
+    const run = enhanceEndpoints({
+      endpoints: four,
+      operationOf: (e) => OPERATIONS[e.key.replace('#2', '')],
+      foundationCases: FOUNDATION,
+      provider,
+      maxCasesPerEndpoint: 5,
+      concurrency: 2,
+      signal: new AbortController().signal,
+      report: async (u) => {
+        if (u.messageKey === 'enhancing.tokens' && ++calls === 3) throw new Error('database is down');
+      },
+      tokenReportIntervalMs: 0,
+      now: () => clock.t,
+    });
+    await expect(run).rejects.toThrow('database is down');
+    expect(provider.inFlight).toBe(0);
+    expect(provider.calls).toBe(2);
+  });
+});
+
 describe('enhanceEndpoints with the Ollama provider and the fake model server', () => {
   let server: FakeModelServer;
   beforeEach(async () => {
@@ -200,7 +344,8 @@ describe('enhanceEndpoints with the Ollama provider and the fake model server', 
   });
 
   it('merges the realistic answer, falls back on a 500, and sums the exact counters', async () => {
-    server.setBehaviour((_req, i) => (i === 1 ? { kind: 'server_error' } : { kind: 'ok' }));
+    // Every try of POST /pets answers 500: retried, then given up.
+    server.setBehaviour((req) => (req.operation === 'POST /pets' ? { kind: 'server_error' } : { kind: 'ok' }));
     const reports: StageUpdate[] = [];
     const out = await enhanceEndpoints({
       endpoints: [GET_PET, CREATE_PET],

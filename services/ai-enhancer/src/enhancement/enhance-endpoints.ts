@@ -1,6 +1,7 @@
 import { Endpoint, MessageKey, MessageParams, TestCase, Tokens } from '@spectest/contracts';
 import { ModelCallError, ModelProvider, ModelResult } from '../providers/model-provider';
 import { buildEnhancementRequest } from './enhancement.prompt';
+import { EtaAccuracy, EtaEstimator, ModelHistory } from './eta.estimator';
 import { asOperation } from './operation';
 import { parseModelCases } from './parse-model-cases';
 import { SerialReporter, StageUpdate } from './serial-reporter';
@@ -14,6 +15,17 @@ export interface EnhanceContext {
   maxCasesPerEndpoint: number;
   signal: AbortSignal;
   report(update: StageUpdate): Promise<void>;
+  /** Model calls in flight at once. Default 1. */
+  concurrency?: number;
+  /** Earlier runs of this provider and model, for the ETA before this task has measured anything. */
+  history?: ModelHistory | null;
+  /**
+   * Tokens the task may still spend (the tenant's budget left at the start of the stage). No new call starts once
+   * the task has spent it; the endpoints left keep their foundation cases. Default unlimited.
+   */
+  tokenBudget?: number;
+  /** Called once per finished or failed call with the tokens it spent (for the tenant's usage). Errors are the caller's. */
+  onTokensSpent?(tokens: number): Promise<void>;
   /** Shortest gap between two live `enhancing.tokens` updates of the task. Default 250 (4 a second). */
   tokenReportIntervalMs?: number;
   now?: () => number;
@@ -24,48 +36,84 @@ export interface EnhanceOutcome {
   cases: TestCase[];
   warnings: string[];
   tokens: { prompt: number; completion: number; total: number };
+  /** Endpoints whose call answered (whatever the answer held), their mean wall time and completion tokens. */
+  calls: { answered: number; meanMs: number; meanCompletion: number };
+  eta: EtaAccuracy;
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /**
- * The enhancing stage's core: one model call per endpoint, reported as prompt -> calling -> tokens... -> parsing ->
- * merged, or -> fallback when the call fails or yields no valid case (the endpoint keeps its foundation cases and
- * the task gets a warning). Stage start/done/skip are the caller's. On abort it sends nothing more and rejects
- * with a `model_aborted` ModelCallError. A failing `report` rejects with its own error.
+ * The enhancing stage's core: one model call per endpoint, `concurrency` at a time, each reported as prompt -> calling
+ * -> tokens... -> parsing -> merged, or -> fallback when the call fails, yields no valid case or the token budget is
+ * spent (the endpoint keeps its foundation cases and the task gets a warning). Every message names its endpoint, and
+ * all go through one serial reporter, so interleaved endpoints still read as a story; `currentEndpoint` counts the
+ * endpoints started, `stageProgress` the work done (never down). Stage start/done/skip are the caller's.
+ * On abort it sends nothing more, waits for its calls to close, and rejects with a `model_aborted` ModelCallError.
+ * A failing `report` (or `onTokensSpent`) stops the other calls and rejects with its own error.
  */
 export async function enhanceEndpoints(ctx: EnhanceContext): Promise<EnhanceOutcome> {
-  const { endpoints, provider, signal } = ctx;
+  const { endpoints, provider } = ctx;
   const total = endpoints.length;
-  const reporter = new SerialReporter(ctx.report, signal, ctx.tokenReportIntervalMs ?? 250, ctx.now ?? (() => performance.now()));
-  const done = { prompt: 0, completion: 0 };
-  let live = { completion: 0, perSecond: 0 };
-  const tokens = (): Tokens => {
-    const completion = done.completion + live.completion;
-    return { prompt: done.prompt, completion, total: done.prompt + completion, perSecond: round1(live.perSecond) };
-  };
-  const cases: TestCase[] = [];
-  const warnings: string[] = [];
+  const now = ctx.now ?? (() => performance.now());
+  const concurrency = Math.max(1, Math.floor(ctx.concurrency ?? 1));
+  const budget = ctx.tokenBudget ?? Infinity;
+  // Our own signal: the caller's abort, or the first failure of one call, stops every other call.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(ctx.signal.reason);
+  if (ctx.signal.aborted) onAbort();
+  else ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const signal = stop.signal;
 
-  for (const [i, endpoint] of endpoints.entries()) {
-    checkAborted(signal);
+  const reporter = new SerialReporter(ctx.report, signal, ctx.tokenReportIntervalMs ?? 250, now);
+  const eta = new EtaEstimator(total, concurrency, now(), ctx.history ?? null);
+  const done = { prompt: 0, completion: 0 };
+  /** Per worker slot: the live counters of its call in flight, and the rate it last streamed at. */
+  const live = new Map<number, { completion: number; perSecond: number }>();
+  const rates = new Map<number, number>();
+  const calls = { answered: 0, ms: 0, completion: 0 };
+  let started = 0;
+  let shownProgress = 0;
+  const liveCompletions = () => [...live.values()].map((l) => l.completion);
+  const spent = () => done.prompt + done.completion + liveCompletions().reduce((a, b) => a + b, 0);
+  const tokens = (): Tokens => {
+    const completion = done.completion + liveCompletions().reduce((a, b) => a + b, 0);
+    const perSecond = [...rates.values()].reduce((a, b) => a + b, 0);
+    return { prompt: done.prompt, completion, total: done.prompt + completion, perSecond: round1(perSecond) };
+  };
+  const results: { cases: TestCase[]; warning?: string }[] = [];
+
+  const enhanceOne = async (i: number, slot: number): Promise<void> => {
+    const endpoint = endpoints[i];
     const method = endpoint.method.toUpperCase();
     const label = `${method} ${endpoint.path}`;
-    const update = (messageKey: MessageKey, params: MessageParams = {}, endpointsDone = i): StageUpdate => ({
-      messageKey,
-      messageParams: { method, path: endpoint.path, ...params },
-      stageProgress: total ? endpointsDone / total : 1,
-      endpointCount: total,
-      currentEndpoint: i + 1,
-      endpoint: label,
-      tokens: tokens(),
-    });
+    started += 1;
+    const update = (messageKey: MessageKey, params: MessageParams = {}): StageUpdate => {
+      const t = now();
+      const etaMs = eta.estimate(t, liveCompletions());
+      shownProgress = Math.max(shownProgress, total ? eta.unitsDone(liveCompletions()) / total : 1);
+      return {
+        messageKey,
+        messageParams: { method, path: endpoint.path, ...params },
+        stageProgress: shownProgress,
+        endpointCount: total,
+        currentEndpoint: started,
+        endpoint: label,
+        tokens: tokens(),
+        ...(etaMs !== null ? { etaMs } : {}),
+      };
+    };
     const fallback = async (why: string) => {
       const warning = `AI enhancement failed for ${label}: ${why}; kept the foundation cases`;
-      warnings.push(warning);
-      await reporter.send({ ...update('enhancing.fallback', { reason: why }, i + 1), warnings: [warning] });
+      results[i] = { cases: [], warning };
+      await reporter.send({ ...update('enhancing.fallback', { reason: why }), warnings: [warning] });
     };
 
+    if (spent() >= budget) {
+      eta.endpointFinished();
+      await fallback(`the token budget of this tenant is used up (${budget} tokens)`);
+      return;
+    }
     await reporter.send(update('enhancing.prompt'));
     checkAborted(signal);
     const operation = ctx.operationOf(endpoint);
@@ -73,44 +121,87 @@ export async function enhanceEndpoints(ctx: EnhanceContext): Promise<EnhanceOutc
     await reporter.send(update('enhancing.calling', { provider: provider.name, model: provider.model }));
     checkAborted(signal);
 
-    live = { completion: 0, perSecond: 0 };
+    live.set(slot, { completion: 0, perSecond: 0 });
+    rates.set(slot, 0);
+    const callStarted = now();
     let result: ModelResult;
     try {
       result = await provider.generate(
         request,
         (p) => {
-          live = p;
+          live.set(slot, p);
+          rates.set(slot, p.perSecond);
           reporter.offerLive(() => update('enhancing.tokens', { completion: p.completion, perSecond: round1(p.perSecond) }));
         },
         signal,
       );
     } catch (e) {
-      checkAborted(signal);
       // The tokens streamed before the failure were still spent.
-      done.completion += live.completion;
-      live = { completion: 0, perSecond: 0 };
+      const streamed = live.get(slot)?.completion ?? 0;
+      done.completion += streamed;
+      live.delete(slot);
+      await ctx.onTokensSpent?.(streamed);
+      checkAborted(signal);
+      eta.endpointFinished();
       await reporter.flush();
       await fallback(e instanceof Error ? e.message : String(e));
-      continue;
+      return;
     }
 
+    const perSecond = result.durationMs > 0 ? result.completionTokens / (result.durationMs / 1000) : (live.get(slot)?.perSecond ?? 0);
     done.prompt += result.promptTokens;
     done.completion += result.completionTokens;
-    live = { completion: 0, perSecond: result.durationMs > 0 ? result.completionTokens / (result.durationMs / 1000) : live.perSecond };
-    await reporter.send(update('enhancing.tokens', { completion: result.completionTokens, perSecond: round1(live.perSecond) }));
+    live.delete(slot);
+    rates.set(slot, perSecond);
+    calls.answered += 1;
+    calls.ms += now() - callStarted;
+    calls.completion += result.completionTokens;
+    await ctx.onTokensSpent?.(result.promptTokens + result.completionTokens);
+    await reporter.send(update('enhancing.tokens', { completion: result.completionTokens, perSecond: round1(perSecond) }));
     await reporter.send(update('enhancing.parsing'));
     checkAborted(signal);
 
     const parsed = parseModelCases(result.text, endpoint, ctx.maxCasesPerEndpoint, operation, ctx.foundationCases);
+    eta.endpointFinished(result.completionTokens);
     if (!parsed.cases.length) {
       await fallback(parsed.reasons.length ? `no valid case in the answer (${summarize(parsed.reasons)})` : 'the answer held no case');
-      continue;
+      return;
     }
-    cases.push(...parsed.cases);
-    await reporter.send(update('enhancing.merged', { count: parsed.cases.length, dropped: parsed.dropped }, i + 1));
+    results[i] = { cases: parsed.cases };
+    await reporter.send(update('enhancing.merged', { count: parsed.cases.length, dropped: parsed.dropped }));
+  };
+
+  let next = 0;
+  let firstError: { error: unknown } | null = null;
+  const worker = async (slot: number): Promise<void> => {
+    try {
+      while (next < total && !signal.aborted) await enhanceOne(next++, slot);
+    } catch (error) {
+      firstError ??= { error };
+      stop.abort(error);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, total) }, (_, slot) => worker(slot)));
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
   }
-  checkAborted(signal);
-  return { cases, warnings, tokens: { prompt: done.prompt, completion: done.completion, total: done.prompt + done.completion } };
+  // The caller's abort wins over whatever error it caused in a call.
+  checkAborted(ctx.signal);
+  if (firstError) throw (firstError as { error: unknown }).error;
+
+  const ordered = results.filter(Boolean);
+  return {
+    cases: ordered.flatMap((r) => r.cases),
+    warnings: ordered.flatMap((r) => (r.warning ? [r.warning] : [])),
+    tokens: { prompt: done.prompt, completion: done.completion, total: done.prompt + done.completion },
+    calls: {
+      answered: calls.answered,
+      meanMs: calls.answered ? Math.round(calls.ms / calls.answered) : 0,
+      meanCompletion: calls.answered ? Math.round(calls.completion / calls.answered) : 0,
+    },
+    eta: eta.accuracy(now()),
+  };
 }
 
 function checkAborted(signal: AbortSignal): void {

@@ -6,3 +6,5 @@ export type { ParsedCases } from './parse-model-cases';
 export { answerJsonSchema, ModelCaseSchema } from './answer.schema';
 export type { OperationLike } from './operation';
 export type { StageUpdate } from './serial-reporter';
+export { EtaEstimator } from './eta.estimator';
+export type { EtaAccuracy, ModelHistory } from './eta.estimator';

@@ -31,6 +31,19 @@ describe('parseModelCases', () => {
     expect(r.cases[1].expect.responseSchema).toEqual(expect.objectContaining({ required: ['name'] }));
   });
 
+  it('repairs the usual breakage: trailing commas, single quotes, unquoted keys, comments, an answer cut short', () => {
+    const one = JSON.stringify(getCase());
+    expect(parseGet(`{"cases": [${one},],}`).cases).toHaveLength(1);
+    expect(parseGet(`{cases: [${one.replace(/"/g, "'")}]}`).cases).toHaveLength(1);
+    expect(parseGet(`\`\`\`json\n// two cases\n{"cases": [${one}, ${JSON.stringify(getCase({ expect: { status: 400 } }))}]}\n\`\`\``).cases).toHaveLength(2);
+    // Cut off inside the second case: the complete first one is kept, the fragment never becomes a case.
+    const cut = parseGet(`{"cases": [${one}, {"title": "second", "request": {"pathParams": {"petId": 1`);
+    expect(cut.cases).toHaveLength(1);
+    expect(cut.cases[0].title).toBe('unknown pet id');
+    // Cut off inside the first: nothing complete, so nothing kept.
+    expect(parseGet(`{"cases": [{"title": "only", "request": {"pathParams"`).cases).toEqual([]);
+  });
+
   it('gives stable ids: the same case gets the same id, another case another', () => {
     const text = JSON.stringify({ cases: [getCase()] });
     const a = parseGet(text).cases[0].id;
@@ -94,7 +107,9 @@ describe('parseModelCases', () => {
   it('accepts a bare array or a single case; says why when there is no case list', () => {
     expect(parseGet(JSON.stringify([getCase()])).cases).toHaveLength(1);
     expect(parseGet(JSON.stringify(getCase())).cases).toHaveLength(1);
-    expect(parseGet('Sure! {cases: [ {title: "x"')).toEqual({ cases: [], dropped: 0, reasons: ['the answer is not JSON'] });
+    expect(parseGet('I cannot help with that.')).toEqual({ cases: [], dropped: 0, reasons: ['the answer is not JSON'] });
+    // Repaired into a list whose one case is then judged, and dropped, like any other.
+    expect(parseGet('Sure! {cases: [ {title: "x"')).toEqual({ cases: [], dropped: 1, reasons: [expect.stringMatching(/^case 1: invalid/)] });
     expect(parseGet('{"tests": []}')).toEqual({ cases: [], dropped: 0, reasons: ['the answer has no "cases" list'] });
   });
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { jsonrepair } from 'jsonrepair';
 import { Endpoint, TestCase, TestCaseSchema } from '@spectest/contracts';
 import { ModelCase, ModelCaseSchema } from './answer.schema';
 import { OperationLike, asOperation, parametersOf, pathTemplateParams, preferredMediaType, requestMediaTypes, responseSchemaFor } from './operation';
@@ -15,8 +16,8 @@ export interface ParsedCases {
 const ALWAYS_ALLOWED_HEADERS = new Set(['accept', 'content-type', 'authorization']);
 
 /**
- * The model's answer, untrusted, to contract cases (source and kind `ai`). Tolerates code fences and prose around
- * the JSON; keeps a case only if it is well-formed, aims at this endpoint's method and path, uses only parameters
+ * The model's answer, untrusted, to contract cases (source and kind `ai`). Tolerates code fences, prose around
+ * the JSON and the usual breakage (repaired by jsonrepair); keeps a case only if it is well-formed, aims at this endpoint's method and path, uses only parameters
  * the operation declares, and repeats neither another case nor a foundation case. Ids hash the endpoint and the
  * request, so the same answer yields the same ids.
  */
@@ -64,18 +65,25 @@ function extractCaseList(text: string): unknown[] | { error: string } {
   return { error: 'the answer has no "cases" list' };
 }
 
+/**
+ * The JSON in the answer, repaired by jsonrepair where a model typically breaks it (code fences, trailing commas,
+ * single quotes, unquoted keys, a truncated end). Prose around the JSON is cut off first (first opening bracket to
+ * last closing one, or to the end when the answer was cut short): jsonrepair would read prose as more values.
+ */
 function parseLenient(text: string): unknown {
-  const fenced = /```[a-zA-Z]*\s*\n?([\s\S]*?)```/.exec(text);
-  const candidates = [text.trim(), fenced?.[1].trim()];
   const start = text.search(/[[{]/);
+  if (start < 0) return undefined;
   const end = Math.max(text.lastIndexOf('}'), text.lastIndexOf(']'));
-  if (start >= 0 && end > start) candidates.push(text.slice(start, end + 1));
+  const candidates = [end > start ? text.slice(start, end + 1) : '', text.slice(start)];
   for (const c of candidates) {
     if (!c) continue;
-    try {
-      return JSON.parse(c);
-    } catch {
-      // try the next reading
+    for (const read of [JSON.parse, (t: string) => JSON.parse(jsonrepair(t)) as unknown]) {
+      try {
+        const v: unknown = read(c);
+        if (v !== null && typeof v === 'object') return v;
+      } catch {
+        // try the next reading
+      }
     }
   }
   return undefined;

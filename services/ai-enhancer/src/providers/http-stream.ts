@@ -9,11 +9,12 @@ export interface PostOptions {
   maxRetryDelayMs: number;
 }
 
-const RETRYABLE = new Set([429, 503]);
+/** Busy or briefly broken: worth another try. Other 4xx are our request's fault and would fail again. */
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 
 /**
- * POSTs JSON and returns the response once it is a 2xx. A 429/503 is retried after Retry-After (capped) or a short
- * backoff; any other non-2xx becomes `model_http_error` with the server's own message.
+ * POSTs JSON and returns the response once it is a 2xx. A 429/5xx is retried after Retry-After (capped) or an
+ * exponential backoff with jitter; any other non-2xx becomes `model_http_error` with the server's own message.
  *
  * node:http with a connection of its own (`agent: false`, `Connection: close`) rather than fetch: undici opens a
  * spare pooled connection when an aborted one is destroyed, and a model call is long enough that reuse buys nothing.
@@ -75,7 +76,8 @@ function errorText(raw: string): string {
 }
 
 function retryDelayMs(header: string | undefined, attempt: number): number {
-  const backoff = 250 * 2 ** attempt;
+  // Full jitter around 250 ms, 500 ms, 1 s...: many tasks hitting one busy server do not retry in step.
+  const backoff = 250 * 2 ** attempt * (0.5 + Math.random() / 2);
   if (!header) return backoff;
   const seconds = Number(header);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);

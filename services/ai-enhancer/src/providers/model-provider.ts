@@ -43,7 +43,7 @@ export interface HttpProviderOptions {
   timeoutMs?: number;
   /** Longest silence allowed between two bytes of the answer (a stalled stream). Default 30 000. */
   idleTimeoutMs?: number;
-  /** Retries of a 429/503 answer before any byte of the stream was read. Default 2. */
+  /** Retries of a 429/5xx answer before any byte of the stream was read. Default 2. */
   maxRetries?: number;
   /** Ceiling of one wait between retries, whatever Retry-After says. Default 5 000. */
   maxRetryDelayMs?: number;

@@ -72,11 +72,25 @@ describe.each(PROVIDERS)('%s provider against the fake model server', (_name, ma
     expect(server.requests).toHaveLength(2);
   });
 
-  it('turns a 500 into model_http_error with the server message', async () => {
+  it('retries a 500 (and a 502) with backoff, then turns it into model_http_error with the server message', async () => {
     server.setBehaviour({ kind: 'server_error', message: 'llama runner crashed' });
     const e = await failure(make(server.url).generate(REQ, () => undefined, new AbortController().signal));
     expect(e).toMatchObject({ code: 'model_http_error', status: 500 });
     expect(e.message).toContain('llama runner crashed');
+    expect(server.requests.map((r) => r.status)).toEqual([500, 500, 500]);
+  });
+
+  it('succeeds when a 5xx clears up before the retries run out', async () => {
+    server.setBehaviour((_req, i) => (i < 2 ? { kind: 'server_error', status: i === 0 ? 502 : 500 } : { kind: 'ok' }));
+    const result = await make(server.url).generate(REQ, () => undefined, new AbortController().signal);
+    expect(server.requests.map((r) => r.status)).toEqual([502, 500, 200]);
+    expect(result.completionTokens).toBeGreaterThan(0);
+  });
+
+  it('does not retry a 400: the request itself is wrong', async () => {
+    server.setBehaviour({ kind: 'server_error', status: 400, message: 'bad format' });
+    const e = await failure(make(server.url).generate(REQ, () => undefined, new AbortController().signal));
+    expect(e).toMatchObject({ code: 'model_http_error', status: 400 });
     expect(server.requests).toHaveLength(1);
   });
 
