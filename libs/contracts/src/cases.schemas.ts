@@ -22,6 +22,15 @@ export const CASE_KINDS = [
   'missing_required_param',
   'missing_required_field',
   'wrong_type',
+  /** A parameter or body field outside its documented enum / minimum-maximum / maxLength / pattern. */
+  'enum_violation',
+  'out_of_range',
+  'too_long',
+  'pattern_mismatch',
+  /** The body sent with a media type the operation does not document (expects 415 or another 4xx). */
+  'unsupported_content_type',
+  /** No credentials where the operation requires security (request.security is []; expects 401/403). */
+  'missing_auth',
   'ai',
 ] as const;
 export const CaseKindSchema = z.enum(CASE_KINDS);

@@ -4,6 +4,7 @@ export { DEFAULT_SPEC_LIMITS, resolveSpecLimits } from './spec/spec-limits';
 export type { SpecLimits } from './spec/spec-limits';
 export { filterEndpoints } from './spec/endpoint-filter';
 export type { EndpointInclude } from './spec/endpoint-filter';
+export { selectEndpoints } from './spec/endpoint-selection';
 export { endpointKey } from './spec/endpoint-lister';
 export { buildFoundationCases } from './cases/foundation-cases';
 export type { FoundationCaseOptions } from './cases/foundation-cases';

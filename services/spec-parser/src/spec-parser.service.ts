@@ -4,7 +4,7 @@ import { MESSAGING, Messaging } from '@spectest/messaging';
 import { GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
-import { ParsedSpec, ReadSpecStep, SpecLimits, buildFoundationCases, filterEndpoints, readSpec, stopSpecValidator } from '@spectest/testgen';
+import { ParsedSpec, ReadSpecStep, SpecLimits, buildFoundationCases, readSpec, selectEndpoints, stopSpecValidator } from '@spectest/testgen';
 import { SPEC_PARSER_CONFIG, SpecParserConfig } from './spec-parser.config';
 
 /** Where each sub-step of parsing lands inside the parsing band. */
@@ -76,15 +76,7 @@ export class SpecParserService implements OnApplicationShutdown {
     const spec = await readSpec(content, this.limits, (step) =>
       parsing.report({ messageKey: 'parsing.step', messageParams: { step }, stageProgress: PARSE_STEP_PROGRESS[step] }),
     );
-    const endpoints = filterEndpoints(spec.endpoints, options.include);
-    if (endpoints.length === 0) {
-      throw new AppError(
-        'no_operations',
-        spec.endpoints.length === 0
-          ? 'the specification describes no operations (paths is empty)'
-          : `none of the ${spec.endpoints.length} operations matches options.include`,
-      );
-    }
+    const endpoints = selectEndpoints(spec, options.include);
     await this.generation.saveDocument(taskId, {
       title: spec.title,
       version: spec.version,

@@ -3,11 +3,12 @@ import { asRecord, preferredMediaType } from './operation-view';
 
 /**
  * What a valid request should get: the lowest documented 2xx; a `2XX` range or only `default` give
- * the class without a status; with no success documented at all, the lowest documented status.
+ * the class without a status; with no success documented at all, the lowest documented 3xx-5xx status.
  */
 export function expectedSuccess(responses: Record<string, Record<string, unknown>>): CaseExpectation {
   const codes = Object.keys(responses);
-  const exact = codes.filter((c) => /^[1-5]\d\d$/.test(c)).sort();
+  // 1xx answers are interim (101 is a protocol switch that fetch cannot follow): never what a case expects.
+  const exact = codes.filter((c) => /^[2-5]\d\d$/.test(c)).sort();
   const success = exact.find((c) => c.startsWith('2'));
   if (success) return { status: Number(success), statusClass: '2xx', responseSchema: responseSchema(responses[success]) };
   const range = codes.find((c) => c.toUpperCase() === '2XX');
@@ -27,6 +28,12 @@ export function expectedSuccess(responses: Record<string, Record<string, unknown
 export function expectedClientError(responses: Record<string, Record<string, unknown>>): CaseExpectation {
   const documented = responses['400'] ?? responses['422'] ?? responses['4XX'] ?? responses['4xx'];
   return { status: null, statusClass: '4xx', responseSchema: documented ? responseSchema(documented) : null };
+}
+
+/** Without credentials: 401 or 403, so any 4xx; the schema is the documented 401/403 body, else the client-error one. */
+export function expectedAuthError(responses: Record<string, Record<string, unknown>>): CaseExpectation {
+  const documented = responses['401'] ?? responses['403'];
+  return documented ? { status: null, statusClass: '4xx', responseSchema: responseSchema(documented) } : expectedClientError(responses);
 }
 
 function responseSchema(response: Record<string, unknown> | undefined): unknown {

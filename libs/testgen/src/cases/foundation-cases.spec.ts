@@ -51,14 +51,17 @@ describe('buildFoundationCases', () => {
     expect(buildFoundationCases(bookstore, review)[0].request.body).toEqual({ rating: 5, body: 'Loved it' });
   });
 
-  it('negative cases expect any 4xx: missing field, wrong-typed body field and query parameter', () => {
+  it('negative cases expect any 4xx: wrong type, out of range, missing field, unknown content type', () => {
     const negatives = allCases(petstore).filter((c) => c.kind !== 'positive');
     expect(negatives.map((c) => c.id)).toEqual([
       'get-pets-9425.wrong_type.query.limit',
+      'get-pets-9425.out_of_range.query.limit.maximum',
       'post-pets-213d.missing_required_field.body.id',
       'post-pets-213d.missing_required_field.body.name',
       'post-pets-213d.wrong_type.body.id',
+      'post-pets-213d.unsupported_content_type.content-type',
     ]);
+    expect(negatives[1].request.query).toEqual({ limit: 101 });
     for (const c of negatives) expect(c.expect).toMatchObject({ status: null, statusClass: '4xx' });
     expect(negatives[0].request.query).toEqual({ limit: 'not-a-number' });
   });
@@ -68,7 +71,7 @@ describe('buildFoundationCases', () => {
     const cases = buildFoundationCases(bookstore, deleteBook);
     expect(Object.keys(cases[0].request.pathParams)).toEqual(['bookId']);
     expect(Object.keys(cases[0].request.headers)).toEqual(['If-Match']);
-    expect(cases.map((c) => c.kind)).toEqual(['positive', 'missing_required_param']);
+    expect(cases.map((c) => c.kind)).toEqual(['positive', 'missing_required_param', 'missing_auth']);
     expect(cases[1].request.headers).toEqual({});
     expect(cases[1].request.pathParams).toEqual(cases[0].request.pathParams);
   });
@@ -86,6 +89,23 @@ describe('buildFoundationCases', () => {
       paths: { '/d': { get: { responses: { default: { description: 'anything' } } } } },
     });
     expect(buildFoundationCases(spec, spec.endpoints[0])[0].expect).toEqual({ status: null, statusClass: '2xx', responseSchema: null });
+  });
+
+  it('never expects a 1xx answer (a 101 upgrade is not a final response fetch can see)', async () => {
+    const spec = await readSpec({
+      openapi: '3.0.3',
+      info: { title: 'U', version: '1' },
+      paths: {
+        '/ws': { get: { responses: { '101': { description: 'switching' } } } },
+        '/session': { post: { responses: { '101': { description: 'hijacked' }, '400': { description: 'bad' } } } },
+      },
+    });
+    const expects = spec.endpoints.map((e) => buildFoundationCases(spec, e)[0].expect);
+    for (const e of expects) expect(TestCaseSchema.shape.expect.parse(e)).toEqual(e);
+    expect(expects).toEqual([
+      { status: null, statusClass: '2xx', responseSchema: null },
+      { status: 400, statusClass: '4xx', responseSchema: null },
+    ]);
   });
 
   it('lets the seed pick among named examples, deterministically', async () => {

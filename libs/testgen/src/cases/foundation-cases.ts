@@ -1,8 +1,10 @@
 import { Endpoint, TestCase } from '@spectest/contracts';
 import { ParsedSpec } from '../spec/parsed-spec';
 import { caseId, operationLabel } from './case-id';
-import { expectedClientError, expectedSuccess } from './expected-response';
+import { bodyConstraintDrafts, parameterConstraintDrafts } from './constraint-cases';
+import { expectedAuthError, expectedClientError, expectedSuccess } from './expected-response';
 import { bodyDrafts, missingParameterDrafts, wrongTypeParameterDrafts } from './negative-cases';
+import { missingAuthDraft, unsupportedContentTypeDraft } from './request-level-cases';
 import { viewOperation } from './operation-view';
 import { buildValidRequest } from './valid-request';
 
@@ -18,9 +20,10 @@ export interface FoundationCaseOptions {
 }
 
 /**
- * The deterministic cases of one operation: a positive case that the documented success answer,
- * then negative cases (a missing required parameter or body field, a wrong-typed value) that
- * expect a 4xx. Same input, same output, same ids.
+ * The deterministic cases of one operation: a positive case that expects the documented success answer,
+ * then negative cases that expect a 4xx: a missing required parameter or body field, a wrong-typed
+ * value, a value outside enum / minimum / maximum / maxLength / pattern, an undocumented content type,
+ * no credentials where security is required. Same input, same output, same ids.
  */
 export function buildFoundationCases(spec: ParsedSpec, endpoint: Endpoint, options: FoundationCaseOptions = {}): TestCase[] {
   const seed = options.seed ?? 0;
@@ -46,10 +49,16 @@ export function buildFoundationCases(spec: ParsedSpec, endpoint: Endpoint, optio
   };
 
   const clientError = expectedClientError(view.responses);
+  const authError = expectedAuthError(view.responses);
+  const bodySchema = view.requestBody?.media.schema ?? null;
   const drafts = [
     ...missingParameterDrafts(valid),
-    ...bodyDrafts(valid, view.requestBody?.media.schema ?? null),
+    ...bodyDrafts(valid, bodySchema),
     ...wrongTypeParameterDrafts(valid, view.parameters),
+    ...parameterConstraintDrafts(valid, view.parameters),
+    ...bodyConstraintDrafts(valid, bodySchema),
+    ...unsupportedContentTypeDraft(valid, view),
+    ...missingAuthDraft(valid, spec.document, view),
   ];
   const negatives: TestCase[] = drafts.map((draft) => ({
     id: caseId(endpoint, draft.kind, draft.target),
@@ -60,7 +69,7 @@ export function buildFoundationCases(spec: ParsedSpec, endpoint: Endpoint, optio
     title: `${label}: ${draft.title}`,
     reason: draft.reason,
     request: draft.request,
-    expect: clientError,
+    expect: draft.kind === 'missing_auth' ? authError : clientError,
   }));
   return [positive, ...negatives];
 }

@@ -100,11 +100,11 @@ export function isJsonContentType(contentType: string | null): boolean {
   return type === 'application/json' || type.endsWith('+json');
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function cloneRequest(request: CaseRequest): CaseRequest {
+export function cloneRequest(request: CaseRequest): CaseRequest {
   return structuredClone(request);
 }
 

@@ -9,9 +9,22 @@ export interface RecursionCutOptions {
   maxDepth: number;
   /** Nodes the tree may have: shared sub-schemas are copied, and copies of copies can grow exponentially. */
   maxNodes: number;
+  /**
+   * Named schemas (components/schemas) expanded inside one another on a path before the next one is cut.
+   * Densely linked specs (Stripe, DocuSign) otherwise expand into billions of nodes without any recursion:
+   * every acyclic path through hundreds of schemas becomes a copy.
+   */
+  maxSchemaNesting: number;
+  /** Approximate JSON size of the tree: it is stored (Postgres jsonb caps a value at 255 MB) and shipped in the ZIP. */
+  maxBytes: number;
 }
 
-export const DEFAULT_RECURSION_CUT: RecursionCutOptions = { maxDepth: 400, maxNodes: 2_000_000 };
+export const DEFAULT_RECURSION_CUT: RecursionCutOptions = {
+  maxDepth: 400,
+  maxNodes: 2_000_000,
+  maxSchemaNesting: 8,
+  maxBytes: 128 * 1024 * 1024,
+};
 
 /**
  * Turns swagger-parser's dereferenced graph (shared objects, cycles) into a plain tree that
@@ -26,8 +39,13 @@ export function cutRecursion(
   const onPath = new Set<object>();
   let nodes = 0;
   let depthCut = false;
+  let nestingCut = false;
+  let namedOnPath = 0;
+  let bytes = 0;
 
-  const copy = (value: unknown, path: (string | number)[]): unknown => {
+  // One mutable path: copying it per node made big specs quadratic in their depth.
+  const path: (string | number)[] = [];
+  const copy = (value: unknown): unknown => {
     if (value === null || typeof value !== 'object') return value;
     const nameOf = () => names.get(value) ?? toJsonPointer(path);
     if (onPath.has(value)) {
@@ -39,29 +57,62 @@ export function cutRecursion(
       depthCut = true;
       return { description: `Nested deeper than ${options.maxDepth} levels (cut here)`, [RECURSION_CUT_KEY]: nameOf() };
     }
+    const named = names.has(value);
+    if (named && namedOnPath >= options.maxSchemaNesting) {
+      nestingCut = true;
+      const name = nameOf();
+      return { description: `Reference to ${name}, not expanded: ${options.maxSchemaNesting} named schemas deep (cut here)`, [RECURSION_CUT_KEY]: name };
+    }
     if (++nodes > options.maxNodes) {
       throw new AppError(
         'spec_too_large',
-        `The dereferenced spec has more than ${options.maxNodes} nodes (shared schemas are expanded where used).`,
+        `The dereferenced spec has more than ${options.maxNodes} nodes once shared schemas are expanded where used ` +
+          `(its schemas refer to one another too densely, even with nesting cut at ${options.maxSchemaNesting} named schemas); split the spec.`,
         413,
       );
     }
     onPath.add(value);
+    if (named) namedOnPath++;
     try {
-      if (Array.isArray(value)) return value.map((item, index) => copy(item, [...path, index]));
+      if (Array.isArray(value)) return value.map((item, index) => within(index, item));
       const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(value)) out[key] = copy(child, [...path, key]);
+      for (const [key, child] of Object.entries(value)) out[key] = within(key, child);
       return out;
     } finally {
       onPath.delete(value);
+      if (named) namedOnPath--;
     }
   };
 
-  const document = copy(graph, []) as Record<string, unknown>;
+  const within = (key: string | number, child: unknown): unknown => {
+    bytes += typeof key === 'string' ? key.length + 4 : 1;
+    if (typeof child === 'string') bytes += child.length + 2;
+    else if (child === null || typeof child !== 'object') bytes += 6;
+    if (bytes > options.maxBytes) {
+      throw new AppError(
+        'spec_too_large',
+        `The dereferenced spec is over ${Math.round(options.maxBytes / 1024 / 1024)} MiB of JSON once shared schemas are expanded where used; ` +
+          'split the spec, or remove long descriptions from widely shared schemas.',
+        413,
+      );
+    }
+    if (child === null || typeof child !== 'object') return child;
+    path.push(key);
+    try {
+      return copy(child);
+    } finally {
+      path.pop();
+    }
+  };
+
+  const document = copy(graph) as Record<string, unknown>;
   const warnings = [...cutNames]
     .sort()
     .map((name) => `Recursive schema ${name} was cut where it refers to itself; cases do not go deeper than one level of it`);
   if (depthCut) warnings.push(`Schemas nested deeper than ${options.maxDepth} levels were cut`);
+  if (nestingCut) {
+    warnings.push(`Named schemas nested more than ${options.maxSchemaNesting} deep were not expanded further (marked ${RECURSION_CUT_KEY})`);
+  }
   return { document, warnings };
 }
 
