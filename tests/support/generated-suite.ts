@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as yauzl from 'yauzl';
@@ -11,7 +12,9 @@ export interface NodeTestRun {
   output: string;
 }
 
-export function runNodeTest(cwd: string, baseUrl: string | undefined): Promise<NodeTestRun> {
+/** Runs `node --test` in a generated tests/ folder; links its dependencies first when it has none (see linkDependencies). */
+export async function runNodeTest(cwd: string, baseUrl: string | undefined): Promise<NodeTestRun> {
+  if (!existsSync(join(cwd, 'node_modules'))) await linkDependencies(cwd);
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NODE_TEST_CONTEXT;
   delete env.NODE_OPTIONS;

@@ -10,6 +10,7 @@ export { buildFoundationCases } from './cases/foundation-cases';
 export type { FoundationCaseOptions } from './cases/foundation-cases';
 export { buildArtifactFiles } from './artifact/artifact-files';
 export { zipArtifact } from './artifact/zip-artifact';
+export type { ZipProgress } from './artifact/zip-artifact';
 export { ARTIFACT_FORMATS } from './artifact/artifact.types';
 export type { ArtifactFile, ArtifactFormat, ArtifactInput, ArtifactReport } from './artifact/artifact.types';
 export { stopSpecValidator } from './spec/spec-validator';

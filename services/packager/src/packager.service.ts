@@ -3,7 +3,7 @@ import { AppError, TaskOptionsSchema, TaskResult, TaskSnapshot, isTerminalStatus
 import { ARTIFACT_STORE, ArtifactStore, GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
-import { buildArtifactFiles, zipArtifact } from '@spectest/testgen';
+import { ArtifactFile, buildArtifactFiles, zipArtifact } from '@spectest/testgen';
 import { PACKAGER_CONFIG, PackagerConfig } from './packager.config';
 
 /**
@@ -62,8 +62,8 @@ export class PackagerService {
         tokens: snapshot.tokens.total > 0 ? snapshot.tokens : undefined,
       },
     });
-    await reporter.report({ messageKey: 'packaging.zip', stageProgress: 0.5 });
-    const zip = await zipArtifact(files);
+    await reporter.report({ messageKey: 'packaging.zip', messageParams: { files: 0, totalFiles: files.length, bytes: 0 }, stageProgress: 0.5 });
+    const zip = await this.zipWithProgress(files, reporter);
     const stored = await this.artifacts.put(taskId, zip);
     const aiCaseCount = cases.filter((c) => c.source === 'ai').length;
     const result: TaskResult = {
@@ -87,6 +87,30 @@ export class PackagerService {
       result,
     });
     if (!done.ok && done.reason !== 'task_ended') throw new Error(`completion refused: ${done.detail}`);
+  }
+
+  /**
+   * Zips while telling the task how far it is: files written and ZIP bytes, a few events a second at
+   * most (coalesced), stage progress 0.5 -> 0.9. One update in flight at a time; a refusal (task ended)
+   * surfaces after the ZIP is done, as TaskEndedError.
+   */
+  private async zipWithProgress(files: ArtifactFile[], reporter: StageReporter): Promise<Buffer> {
+    let inFlight: Promise<unknown> | null = null;
+    let refused: unknown = null;
+    const zip = await zipArtifact(files, (progress) => {
+      if (inFlight || refused) return;
+      inFlight = reporter
+        .reportCoalesced({
+          messageKey: 'packaging.zip',
+          messageParams: { files: progress.filesWritten, totalFiles: progress.totalFiles, bytes: progress.bytes },
+          stageProgress: 0.5 + (0.4 * progress.filesWritten) / Math.max(1, progress.totalFiles),
+        })
+        .catch((error: unknown) => (refused = error))
+        .finally(() => (inFlight = null));
+    });
+    await inFlight;
+    if (refused) throw refused;
+    return zip;
   }
 
   private artifactUrl(taskId: string): string {

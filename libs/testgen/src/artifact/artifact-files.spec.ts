@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import * as yauzl from 'yauzl';
 import Ajv2020 from 'ajv/dist/2020';
 import { CASE_KINDS, TestCase } from '@spectest/contracts';
-import { ArtifactInput, ParsedSpec, buildArtifactFiles, buildFoundationCases, readSpec, zipArtifact, stopSpecValidator } from '../index';
+import { ArtifactInput, ParsedSpec, ZipProgress, buildArtifactFiles, buildFoundationCases, readSpec, zipArtifact, stopSpecValidator } from '../index';
 
 jest.setTimeout(30_000);
 afterAll(() => stopSpecValidator());
@@ -171,6 +171,17 @@ describe('artifact files and ZIP', () => {
     const other = await zipArtifact(buildArtifactFiles({ ...input, version: '9.9.9' }));
     expect(other.equals(first)).toBe(false);
     expect(await zipEntryNames(first)).toEqual(buildArtifactFiles(input).map((f) => f.path));
+  });
+
+  it('reports ZIP progress per file written, ending at every file and the ZIP size', async () => {
+    const files = buildArtifactFiles(input);
+    const seen: ZipProgress[] = [];
+    const zip = await zipArtifact(files, (p) => seen.push(p));
+    expect(seen.map((p) => p.filesWritten)).toEqual([...files.map((_f, i) => i + 1), files.length]);
+    expect(seen.every((p) => p.totalFiles === files.length)).toBe(true);
+    expect(seen.map((p) => p.bytes)).toEqual([...seen.map((p) => p.bytes)].sort((a, b) => a - b));
+    expect(seen.at(-1)!.bytes).toBe(zip.length);
+    expect(zip.equals(await zipArtifact(files))).toBe(true);
   });
 
   it('keeps generated code valid when spec text tries to break out of it', async () => {
