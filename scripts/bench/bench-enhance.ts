@@ -1,0 +1,152 @@
+import { ChildProcess, fork } from 'node:child_process';
+import { Endpoint, TestCase } from '@spectest/contracts';
+import { enhanceEndpoints } from '../../services/ai-enhancer/src/enhancement';
+import type { ModelHistory, StageUpdate } from '../../services/ai-enhancer/src/enhancement';
+import { OllamaProvider } from '../../services/ai-enhancer/src/providers';
+import { startFakeModelServer } from '../../tests/support/fake-model-server';
+
+/**
+ * `npm run bench:enhance`: the enhancing stage's own cost and the quality of its ETA, against the fake model server
+ * (run in a child process, so its CPU is not ours) at a fixed token rate. The stage's `report` is a no-op here:
+ * the figures are the pipeline's (HTTP stream, NDJSON, token meter, coalescing, parsing the answer), not the event
+ * writer's (see bench:realtime for that). Prints figures; asserts nothing.
+ *
+ * - CPU µs per token: process CPU of a run with live token events off, over the tokens streamed.
+ * - CPU µs per event: the extra CPU of a run with a live event per token, over the extra events.
+ * - events/s with 50 enhancing tasks at once (AI_CONCURRENCY 2 each).
+ * - ETA mean absolute error at 25/50/75% of the stage, for a task with no model history and one with it.
+ */
+const RATE = Number(process.env.BENCH_TOKENS_PER_SECOND ?? 400);
+
+if (process.argv[2] === '--fake-server') {
+  void startFakeModelServer({ tokensPerSecond: Number(process.argv[3]) }).then((s) => process.send?.({ url: s.url }));
+} else {
+  void main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
+
+/** `n` synthetic operations, half with a path parameter, half with a JSON body, so answers differ in length. */
+function operations(n: number): { endpoints: Endpoint[]; ops: Record<string, object> } {
+  const endpoints: Endpoint[] = [];
+  const ops: Record<string, object> = {};
+  for (let i = 0; i < n; i++) {
+    const withId = i % 2 === 0;
+    const method = withId ? 'get' : 'post';
+    const path = withId ? `/items${i}/{id}` : `/items${i}`;
+    const e: Endpoint = { key: `${method.toUpperCase()} ${path}`, method, path, operationId: `op${i}`, summary: `operation ${i}`, tags: ['items'], group: 'items' } as Endpoint;
+    endpoints.push(e);
+    ops[e.key] = withId
+      ? { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' }, '404': { description: 'missing' } } }
+      : {
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { name: { type: 'string' } } } } } },
+          responses: { '201': { description: 'created' }, '400': { description: 'bad' } },
+        };
+  }
+  return { endpoints, ops };
+}
+
+async function startFake(rate: number): Promise<{ url: string; child: ChildProcess }> {
+  const child = fork(__filename, ['--fake-server', String(rate)], { stdio: 'inherit' });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { url: string }) => resolve(m.url));
+    child.once('exit', (code) => reject(new Error(`fake model server exited with ${code}`)));
+  });
+  return { url, child };
+}
+
+interface RunFigures {
+  events: number;
+  tokens: number;
+  cpuUs: number;
+  wallMs: number;
+  eta: { at25: number | null; at50: number | null; at75: number | null; meanAbsMs: number | null };
+  history: ModelHistory;
+}
+
+async function runTask(url: string, endpointCount: number, opts: { liveEveryToken?: boolean; history?: ModelHistory | null; concurrency?: number }): Promise<RunFigures> {
+  const { endpoints, ops } = operations(endpointCount);
+  let events = 0;
+  const report = async (_u: StageUpdate) => {
+    events++;
+  };
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const out = await enhanceEndpoints({
+    endpoints,
+    operationOf: (e) => ops[e.key],
+    foundationCases: [] as TestCase[],
+    provider: new OllamaProvider({ baseUrl: url, model: 'bench' }),
+    maxCasesPerEndpoint: 5,
+    concurrency: opts.concurrency ?? 2,
+    history: opts.history ?? null,
+    signal: new AbortController().signal,
+    report,
+    tokenReportIntervalMs: opts.liveEveryToken ? 0 : 1e9,
+  });
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    events,
+    tokens: out.tokens.completion,
+    cpuUs: cpu.user + cpu.system,
+    wallMs: performance.now() - t0,
+    eta: out.eta,
+    history: { msPerCall: out.calls.meanMs, completionPerCall: out.calls.meanCompletion },
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n: number | null, digits = 1) => (n === null ? 'n/a' : n.toFixed(digits));
+
+async function main(): Promise<void> {
+  console.log(`bench:enhance: fake Ollama at ${RATE} tokens/s per stream (child process), Node ${process.version}\n`);
+  const fast = await startFake(20_000);
+  const fixed = await startFake(RATE);
+  try {
+    // Warm up the JIT and the sockets' code paths.
+    await runTask(fast.url, 4, {});
+
+    // Alternating pairs, medians: the machine is shared, single runs are noisy.
+    const perTokens: number[] = [];
+    const perEvents: number[] = [];
+    let sample: { quiet: RunFigures; chatty: RunFigures } | null = null;
+    for (let i = 0; i < 5; i++) {
+      const quiet = await runTask(fast.url, 24, { liveEveryToken: false });
+      const chatty = await runTask(fast.url, 24, { liveEveryToken: true });
+      perTokens.push(quiet.cpuUs / quiet.tokens);
+      // Per token of each run, so a different answer length does not count as event cost.
+      perEvents.push((chatty.cpuUs / chatty.tokens - quiet.cpuUs / quiet.tokens) * chatty.tokens / Math.max(1, chatty.events - quiet.events));
+      sample = { quiet, chatty };
+    }
+    console.log('pipeline CPU (fake at 20,000 tokens/s, 24 endpoints, concurrency 2, report is a no-op; median of 5 pairs)');
+    console.log(`  per token : ${fmt(median(perTokens), 2)} µs  (e.g. ${sample!.quiet.tokens} tokens, ${sample!.quiet.events} events, ${fmt(sample!.quiet.cpuUs / 1000)} ms CPU)`);
+    console.log(`  per event : ${fmt(median(perEvents), 2)} µs  (a live event per token: e.g. ${sample!.chatty.events} events, ${fmt(sample!.chatty.cpuUs / 1000)} ms CPU)`);
+    console.log(`  (all 5 per-event figures: ${perEvents.map((v) => fmt(v, 1)).join(', ')} µs)\n`);
+
+    const tasks = 50;
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const runs = await Promise.all(Array.from({ length: tasks }, () => runTask(fixed.url, 6, {})));
+    const wall = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const events = runs.reduce((n, r) => n + r.events, 0);
+    const tokens = runs.reduce((n, r) => n + r.tokens, 0);
+    console.log(`${tasks} concurrent enhancing tasks (6 endpoints each, concurrency 2, ${RATE} tokens/s per stream, live events at most 4/s per task)`);
+    console.log(`  ${events} events in ${fmt(wall, 2)} s = ${fmt(events / wall, 0)} events/s; ${fmt(tokens / wall, 0)} tokens/s streamed in total`);
+    console.log(`  this process used ${fmt((cpu.user + cpu.system) / 1e4 / wall, 0)}% of one core (the rest of the wall time is the fake server and the shared machine)\n`);
+
+    const cold = await runTask(fixed.url, 12, {});
+    const warm = await runTask(fixed.url, 12, { history: cold.history });
+    console.log(`ETA error over a stage of 12 endpoints at ${RATE} tokens/s, concurrency 2 (stage took ${fmt(cold.wallMs / 1000, 2)} s)`);
+    for (const [name, r] of [
+      ['no history ', cold],
+      ['with history', warm],
+    ] as const) {
+      console.log(`  ${name}: |error| at 25% ${fmt(r.eta.at25, 0)} ms, 50% ${fmt(r.eta.at50, 0)} ms, 75% ${fmt(r.eta.at75, 0)} ms; mean ${fmt(r.eta.meanAbsMs, 0)} ms`);
+    }
+  } finally {
+    fast.child.kill();
+    fixed.child.kill();
+  }
+}
