@@ -13,7 +13,7 @@ export interface NodeTestRun {
 }
 
 /** Runs `node --test` in a generated tests/ folder; links its dependencies first when it has none (see linkDependencies). */
-export async function runNodeTest(cwd: string, baseUrl: string | undefined): Promise<NodeTestRun> {
+export async function runNodeTest(cwd: string, baseUrl: string | undefined, extraArgs: string[] = []): Promise<NodeTestRun> {
   if (!existsSync(join(cwd, 'node_modules'))) await linkDependencies(cwd);
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NODE_TEST_CONTEXT;
@@ -22,7 +22,8 @@ export async function runNodeTest(cwd: string, baseUrl: string | undefined): Pro
   if (baseUrl) env.BASE_URL = baseUrl;
   return new Promise((resolve, reject) => {
     // Asynchronous on purpose: the server under test lives in this process and must keep answering.
-    const child = spawn(process.execPath, ['--test', '--test-reporter=tap'], { cwd, env });
+    // TAP on stdout is what the counts below read; extraArgs may add reporters with their own destinations.
+    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', '--test-reporter-destination=stdout', ...extraArgs], { cwd, env });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));

@@ -67,6 +67,25 @@ describe('generated node:test suite against the petstore', () => {
     }
   }, 60_000);
 
+  it('writes JUnit XML with the reporters of npm run test:junit: a testcase per case, failures for the faulty server', async () => {
+    const pkg = JSON.parse(await readFile(join(workDir, 'tests/package.json'), 'utf8'));
+    const junitArgs = ['--test-reporter=junit', '--test-reporter-destination=junit.xml'];
+    expect(pkg.scripts['test:junit']).toContain(junitArgs.join(' '));
+    for (const faulty of [false, true]) {
+      const server = await startPetstoreServer({ faulty });
+      try {
+        const run = await runNodeTest(join(workDir, 'tests'), server.url, junitArgs);
+        const xml = await readFile(join(workDir, 'tests/junit.xml'), 'utf8');
+        expect(xml.startsWith('<?xml')).toBe(true);
+        expect(xml.match(/<testcase /g)).toHaveLength(cases.length);
+        expect((xml.match(/<failure /g) ?? []).length).toBe(run.fail);
+        expect(run.fail > 0).toBe(faulty);
+      } finally {
+        await server.close();
+      }
+    }
+  }, 60_000);
+
   it('fails clearly when BASE_URL is not set', async () => {
     const run = await runNodeTest(join(workDir, 'tests'), undefined);
     expect(run.exitCode).not.toBe(0);
