@@ -27,6 +27,8 @@ interface PackagingFigures {
   zipMiBPerSecond: number;
   baselineRssMiB: number;
   peakRssMiB: number;
+  /** The three biggest files (MiB), test files summed: where the bytes go. */
+  largest: string;
 }
 
 /** A spec of `resources` CRUD resources with bodies, enums, ranges and patterns: many cases per operation. */
@@ -117,8 +119,22 @@ async function packageOnly(file: string): Promise<void> {
     zipMiBPerSecond: round(zip.length / 2 ** 20 / seconds),
     baselineRssMiB: round(baselineRssMiB),
     peakRssMiB: round(process.resourceUsage().maxRSS / 1024),
+    largest: largestFiles(files),
   };
   process.stdout.write(JSON.stringify(figures) + '\n');
+}
+
+function largestFiles(files: { path: string; content: string }[]): string {
+  const sizes = new Map<string, number>();
+  for (const file of files) {
+    const key = file.path.endsWith('.test.js') ? 'tests/*.test.js' : file.path;
+    sizes.set(key, (sizes.get(key) ?? 0) + Buffer.byteLength(file.content));
+  }
+  return [...sizes.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([path, bytes]) => `${path} ${round(bytes / 2 ** 20)}`)
+    .join(', ');
 }
 
 function round(n: number): number {

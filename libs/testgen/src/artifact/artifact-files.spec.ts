@@ -104,7 +104,12 @@ describe('artifact files and ZIP', () => {
     const file = buildArtifactFiles(input).find((f) => f.path === 'postman/collection.json')!;
     const collection = JSON.parse(file.content);
     expect(collection.info.schema).toBe('https://schema.getpostman.com/json/collection/v2.1.0/collection.json');
-    expect(collection.variable).toEqual([expect.objectContaining({ key: 'baseUrl' })]);
+    expect(collection.variable[0]).toEqual(expect.objectContaining({ key: 'baseUrl' }));
+    // Response schemas are collection variables, each once, referenced by the request scripts.
+    const schemaVariables = collection.variable.slice(1);
+    expect(schemaVariables.length).toBeGreaterThan(0);
+    expect(new Set(schemaVariables.map((v: any) => v.value)).size).toBe(schemaVariables.length);
+    for (const v of schemaVariables) expect(v.key).toMatch(/^spectest\.schema\.[0-9a-f]{12}$/);
     const requests = collection.item.flatMap((folder: any) => folder.item);
     expect(requests).toHaveLength(input.cases.length);
     for (const request of requests) {
