@@ -1,5 +1,5 @@
 import { Endpoint, TestCaseSchema } from '@spectest/contracts';
-import { FakeModelServer, startFakeModelServer } from '../../../../tests/support/fake-model-server';
+import { Behaviour, FakeModelServer, startFakeModelServer } from '../../../../tests/support/fake-model-server';
 import { ModelCallError, ModelProvider, ModelRequest, ModelResult, TokenProgress } from '../providers/model-provider';
 import { OllamaProvider } from '../providers/ollama.provider';
 import { EnhanceContext, enhanceEndpoints } from './enhance-endpoints';
@@ -365,5 +365,92 @@ describe('enhanceEndpoints with the Ollama provider and the fake model server', 
     expect(out.warnings).toEqual([expect.stringMatching(/^AI enhancement failed for POST \/pets: model server answered 500: .+; kept the foundation cases$/)]);
     expect(server.requests[0].body.format).toMatchObject({ required: ['cases'] });
     expect(reports.at(-1)).toMatchObject({ messageKey: 'enhancing.fallback', stageProgress: 1 });
+  });
+});
+
+describe('enhanceEndpoints, two calls at a time, in each mode of the fake model server', () => {
+  let server: FakeModelServer;
+  beforeEach(async () => {
+    server = await startFakeModelServer({ tokensPerSecond: 3000 });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+  const activeTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  /**
+   * Waits for the sockets to close and the timer count to come back down. Node's HTTP server keeps a Date-header
+   * cache timer for up to a second after an answer, and the fake paces tokens with timers: those expire by
+   * themselves, while a timer of ours left behind (call timeout 120 s, idle 300 ms re-armed) would not.
+   */
+  const settle = async (timersBefore: number) => {
+    const until = Date.now() + 2500;
+    while ((server.openSockets() > 0 || activeTimers() > timersBefore) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  };
+  const enhance = (signal = new AbortController().signal, reports: StageUpdate[] = []) =>
+    enhanceEndpoints({
+      endpoints: [GET_PET, CREATE_PET],
+      operationOf: (e) => OPERATIONS[e.key],
+      foundationCases: FOUNDATION,
+      provider: new OllamaProvider({ baseUrl: server.url, model: 'llama3.2', idleTimeoutMs: 300, maxRetryDelayMs: 20 }),
+      maxCasesPerEndpoint: 4,
+      concurrency: 2,
+      signal,
+      report: async (u) => {
+        reports.push(u);
+      },
+    });
+
+  const MODES: [string, Behaviour, RegExp | null][] = [
+    ['ok', { kind: 'ok' }, null],
+    ['slow', { kind: 'slow', tokensPerSecond: 400 }, null],
+    ['rate_limit', { kind: 'rate_limit', times: 2, retryAfterSeconds: 0 }, null],
+    ['invalid_json', { kind: 'invalid_json' }, /no valid case in the answer/],
+    ['unknown_operation', { kind: 'unknown_operation' }, /no valid case in the answer/],
+    ['stall', { kind: 'stall', afterTokens: 3 }, /stalled for 300 ms/],
+    ['drop', { kind: 'drop', afterTokens: 3 }, /the model stream (broke|ended before)/],
+    ['server_error', { kind: 'server_error' }, /model server answered 500/],
+  ];
+  it.each(MODES)('%s: the right outcome, exact counters, no socket or timer left', async (_mode, behaviour, fallbackWhy) => {
+    server.setBehaviour(behaviour);
+    const timersBefore = activeTimers();
+    const reports: StageUpdate[] = [];
+    const out = await enhance(undefined, reports);
+    const answered = server.requests.filter((r) => r.status === 200);
+    if (fallbackWhy) {
+      expect(out.cases).toEqual([]);
+      expect(out.warnings).toHaveLength(2);
+      for (const w of out.warnings) expect(w).toMatch(fallbackWhy);
+    } else {
+      expect(out.warnings).toEqual([]);
+      expect(new Set(out.cases.map((c) => c.endpoint))).toEqual(new Set([GET_PET.key, CREATE_PET.key]));
+    }
+    if (behaviour.kind !== 'stall' && behaviour.kind !== 'drop') {
+      const replies = answered.map((r) => r.reply!);
+      expect(out.tokens.prompt).toBe(replies.reduce((n, r) => n + r.promptTokens, 0));
+      expect(out.tokens.completion).toBe(replies.reduce((n, r) => n + r.completionTokens, 0));
+    }
+    expect(reports.at(-1)).toMatchObject({ stageProgress: 1, currentEndpoint: 2 });
+    await settle(timersBefore);
+    expect(server.openSockets()).toBe(0);
+    expect(server.requests.every((r) => r.socketClosed)).toBe(true);
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+  });
+
+  it('abort with two streams in flight: both connections close, the run rejects, nothing is left', async () => {
+    server.setBehaviour({ kind: 'slow', tokensPerSecond: 20 });
+    const timersBefore = activeTimers();
+    const ac = new AbortController();
+    const reports: StageUpdate[] = [];
+    const run = enhance(ac.signal, reports).catch((e: unknown) => e);
+    while (server.requests.filter((r) => r.status === 200).length < 2) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    const e = await run;
+    expect(e).toMatchObject({ code: 'model_aborted' });
+    await settle(timersBefore);
+    expect(server.requests.map((r) => [r.closedByClient, r.socketClosed])).toEqual([
+      [true, true],
+      [true, true],
+    ]);
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
   });
 });
