@@ -4,11 +4,10 @@ import { MESSAGING, Messaging } from '@spectest/messaging';
 import { GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
-import { ParsedSpec, ReadSpecStep, SpecLimits, buildFoundationCases, readSpec, selectEndpoints, stopSpecValidator } from '@spectest/testgen';
+import { ParsedSpec, SpecLimits, buildFoundationCases, readSpec, selectEndpoints, stopSpecValidator } from '@spectest/testgen';
+import { ParseStepHeartbeat } from './parse-step.heartbeat';
 import { SPEC_PARSER_CONFIG, SpecParserConfig } from './spec-parser.config';
 
-/** Where each sub-step of parsing lands inside the parsing band. */
-const PARSE_STEP_PROGRESS: Record<ReadSpecStep, number> = { read: 0.1, validate: 0.3, dereference: 0.6, endpoints: 0.9 };
 
 /**
  * The parsing and foundation stages of one task: read, validate and dereference the spec, list the
@@ -19,6 +18,7 @@ const PARSE_STEP_PROGRESS: Record<ReadSpecStep, number> = { read: 0.1, validate:
 export class SpecParserService implements OnApplicationShutdown {
   private readonly logger = new Logger(SpecParserService.name);
   private readonly limits: SpecLimits;
+  private readonly heartbeatMs: number;
 
   constructor(
     private readonly tasks: TaskStore,
@@ -33,6 +33,7 @@ export class SpecParserService implements OnApplicationShutdown {
       maxAliases: config.SPEC_MAX_ALIASES,
       maxOperations: config.SPEC_MAX_OPERATIONS,
     };
+    this.heartbeatMs = config.PARSE_HEARTBEAT_MS;
   }
 
   /** The validator runs in a worker thread; it goes after the transport drained the in-flight work. */
@@ -73,9 +74,18 @@ export class SpecParserService implements OnApplicationShutdown {
     const content = await this.tasks.getSpecContent(specId);
     if (!content) throw new AppError('invalid_spec', 'the stored specification is missing');
 
-    const spec = await readSpec(content, this.limits, (step) =>
-      parsing.report({ messageKey: 'parsing.step', messageParams: { step }, stageProgress: PARSE_STEP_PROGRESS[step] }),
+    const heartbeat = new ParseStepHeartbeat(
+      (step, stageProgress) => parsing.report({ messageKey: 'parsing.step', messageParams: { step }, stageProgress }),
+      this.heartbeatMs,
     );
+    let spec: ParsedSpec;
+    try {
+      spec = await readSpec(content, this.limits, (step) => heartbeat.step(step));
+    } catch (error) {
+      await heartbeat.stop().catch(() => undefined);
+      throw error;
+    }
+    await heartbeat.stop();
     const endpoints = selectEndpoints(spec, options.include);
     await this.generation.saveDocument(taskId, {
       title: spec.title,
