@@ -1,4 +1,5 @@
 import { ChildProcess, fork } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { Endpoint, TestCase } from '@spectest/contracts';
 import { enhanceEndpoints } from '../../services/ai-enhancer/src/enhancement';
 import type { ModelHistory, StageUpdate } from '../../services/ai-enhancer/src/enhancement';
@@ -20,6 +21,8 @@ const RATE = Number(process.env.BENCH_TOKENS_PER_SECOND ?? 400);
 
 if (process.argv[2] === '--fake-server') {
   void startFakeModelServer({ tokensPerSecond: Number(process.argv[3]) }).then((s) => process.send?.({ url: s.url }));
+  // Asked for its CPU time, so the parent can tell whether the fake or the pipeline set the pace.
+  process.on('message', () => process.send?.({ cpu: process.cpuUsage() }));
 } else {
   void main().catch((e: unknown) => {
     console.error(e);
@@ -45,6 +48,15 @@ function operations(n: number): { endpoints: Endpoint[]; ops: Record<string, obj
         };
   }
   return { endpoints, ops };
+}
+
+/** CPU µs the fake's process has used so far. */
+async function childCpuUs(child: ChildProcess): Promise<number> {
+  const reply = new Promise<number>((resolve) =>
+    child.once('message', (m: { cpu: NodeJS.CpuUsage }) => resolve(m.cpu.user + m.cpu.system)),
+  );
+  child.send('cpu');
+  return reply;
 }
 
 async function startFake(rate: number): Promise<{ url: string; child: ChildProcess }> {
@@ -100,7 +112,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (n: number | null, digits = 1) => (n === null ? 'n/a' : n.toFixed(digits));
 
 async function main(): Promise<void> {
-  console.log(`bench:enhance: fake Ollama at ${RATE} tokens/s per stream (child process), Node ${process.version}\n`);
+  // The machine may be shared: its load says how much the figures below are ours.
+  console.log(`bench:enhance: fake Ollama at ${RATE} tokens/s per stream (child process), Node ${process.version}, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   const fast = await startFake(20_000);
   const fixed = await startFake(RATE);
   try {
@@ -127,14 +140,16 @@ async function main(): Promise<void> {
     const tasks = 50;
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const fake0 = await childCpuUs(fixed.child);
     const runs = await Promise.all(Array.from({ length: tasks }, () => runTask(fixed.url, 6, {})));
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const fakeCpu = (await childCpuUs(fixed.child)) - fake0;
     const events = runs.reduce((n, r) => n + r.events, 0);
     const tokens = runs.reduce((n, r) => n + r.tokens, 0);
     console.log(`${tasks} concurrent enhancing tasks (6 endpoints each, concurrency 2, ${RATE} tokens/s per stream, live events at most 4/s per task)`);
     console.log(`  ${events} events in ${fmt(wall, 2)} s = ${fmt(events / wall, 0)} events/s; ${fmt(tokens / wall, 0)} tokens/s streamed in total`);
-    console.log(`  this process used ${fmt((cpu.user + cpu.system) / 1e4 / wall, 0)}% of one core (the rest of the wall time is the fake server and the shared machine)\n`);
+    console.log(`  CPU: the pipeline ${fmt((cpu.user + cpu.system) / 1e4 / wall, 0)}% of one core, the fake model server ${fmt(fakeCpu / 1e4 / wall, 0)}% (2 shared cores)\n`);
 
     const cold = await runTask(fixed.url, 12, {});
     const warm = await runTask(fixed.url, 12, { history: cold.history });
