@@ -26,6 +26,8 @@ interface PackagingFigures {
   casesPerSecond: number;
   zipMiBPerSecond: number;
   baselineRssMiB: number;
+  /** Peak RSS once the files are built, before zipping: what the ZIP step adds is peakRssMiB minus this. */
+  buildPeakRssMiB: number;
   peakRssMiB: number;
   /** The three biggest files (MiB), test files summed: where the bytes go. */
   largest: string;
@@ -104,6 +106,7 @@ async function packageOnly(file: string): Promise<void> {
   const started = performance.now();
   const files = buildArtifactFiles({ ...input, report: { warnings: [], stageTimings: [] } });
   const built = performance.now();
+  const buildPeakRssMiB = round(process.resourceUsage().maxRSS / 1024);
   const zip = await zipArtifact(files);
   const done = performance.now();
   const inputBytes = files.reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
@@ -118,6 +121,7 @@ async function packageOnly(file: string): Promise<void> {
     casesPerSecond: Math.round(input.cases.length / seconds),
     zipMiBPerSecond: round(zip.length / 2 ** 20 / seconds),
     baselineRssMiB: round(baselineRssMiB),
+    buildPeakRssMiB,
     peakRssMiB: round(process.resourceUsage().maxRSS / 1024),
     largest: largestFiles(files),
   };

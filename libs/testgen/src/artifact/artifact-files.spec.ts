@@ -189,6 +189,13 @@ describe('artifact files and ZIP', () => {
     expect(zip.equals(await zipArtifact(files))).toBe(true);
   });
 
+  it('zips big files in slices without splitting a character across two slices', async () => {
+    // The high surrogate of the emoji is the last char of the first 1 MiB slice.
+    const content = 'a'.repeat((1 << 20) - 1) + '😀é' + 'b'.repeat(1000);
+    const zip = await zipArtifact([{ path: 'big.txt', content }]);
+    expect((await zipEntries(zip)).get('big.txt')).toBe(content);
+  });
+
   it('keeps generated code valid when spec text tries to break out of it', async () => {
     const hostileCase: TestCase = {
       ...input.cases[0],
@@ -228,4 +235,28 @@ async function zipEntryNames(zip: Buffer): Promise<string[]> {
     zipfile.readEntry();
   });
   return names;
+}
+
+async function zipEntries(zip: Buffer): Promise<Map<string, string>> {
+  const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file!))),
+  );
+  const entries = new Map<string, string>();
+  await new Promise<void>((resolve, reject) => {
+    zipfile.on('entry', (entry: yauzl.Entry) => {
+      zipfile.openReadStream(entry, (error, stream) => {
+        if (error || !stream) return reject(error);
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => {
+          entries.set(entry.fileName, Buffer.concat(chunks).toString('utf8'));
+          zipfile.readEntry();
+        });
+      });
+    });
+    zipfile.on('end', () => resolve());
+    zipfile.on('error', reject);
+    zipfile.readEntry();
+  });
+  return entries;
 }

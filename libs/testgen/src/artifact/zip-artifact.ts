@@ -15,9 +15,10 @@ export interface ZipProgress {
 
 /**
  * Zips the files in path order with a fixed timestamp and mode: the same files give byte-identical ZIPs.
- * Entries are deflated one after another, each from a Buffer made only when its turn comes, so beside
- * the file texts only one file's bytes are in flight (yazl's addBuffer would deflate every file at once
- * and hold all raw and compressed copies). `onProgress` is called as each file is written.
+ * Entries are deflated one after another, each encoded in 1 MiB slices only when its turn comes, so
+ * beside the file texts about one slice is in flight (yazl's addBuffer would deflate every file at once
+ * and hold all raw and compressed copies; one Buffer of a 60 MB openapi.json was itself 60 MB more).
+ * `onProgress` is called as each file is written.
  */
 export function zipArtifact(files: ArtifactFile[], onProgress?: (progress: ZipProgress) => void): Promise<Buffer> {
   const zip = new ZipFile();
@@ -26,7 +27,7 @@ export function zipArtifact(files: ArtifactFile[], onProgress?: (progress: ZipPr
   for (const file of sorted) {
     const options = { mtime: FIXED_MTIME, mode: 0o100644, compress: true, forceDosTimestamp: true };
     zip.addReadStreamLazy(file.path, options, (callback) => {
-      const stream = Readable.from([Buffer.from(file.content, 'utf8')], { objectMode: false });
+      const stream = Readable.from(utf8Chunks(file.content), { objectMode: false });
       stream.on('end', () => {
         progress.filesWritten++;
         onProgress?.({ ...progress });
@@ -47,4 +48,17 @@ export function zipArtifact(files: ArtifactFile[], onProgress?: (progress: ZipPr
       resolve(Buffer.concat(chunks, progress.bytes));
     });
   });
+}
+
+const SLICE_CHARS = 1 << 20;
+
+/** UTF-8 bytes of `text`, a slice at a time; slices end before a lone high surrogate so no pair is split. */
+function* utf8Chunks(text: string): Generator<Buffer> {
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(start + SLICE_CHARS, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    yield Buffer.from(text.slice(start, end), 'utf8');
+    start = end;
+  }
 }
