@@ -32,6 +32,9 @@ export class SpecParserService implements OnApplicationShutdown {
       maxDepth: config.SPEC_MAX_DEPTH,
       maxAliases: config.SPEC_MAX_ALIASES,
       maxOperations: config.SPEC_MAX_OPERATIONS,
+      maxSchemaNesting: config.SPEC_MAX_SCHEMA_NESTING,
+      maxExpandedNodes: config.SPEC_MAX_EXPANDED_NODES,
+      maxExpandedBytes: config.SPEC_MAX_EXPANDED_BYTES,
     };
     this.heartbeatMs = config.PARSE_HEARTBEAT_MS;
   }

@@ -128,7 +128,34 @@ describe('readSpec: refusals', () => {
 
 describe('readSpec: limits', () => {
   it('exports its defaults', () => {
-    expect(DEFAULT_SPEC_LIMITS).toEqual({ maxBytes: 50 * 1024 * 1024, maxDepth: 200, maxAliases: 1000, maxOperations: 10_000 });
+    expect(DEFAULT_SPEC_LIMITS).toEqual({
+      maxBytes: 50 * 1024 * 1024,
+      maxDepth: 200,
+      maxAliases: 1000,
+      maxOperations: 10_000,
+      maxSchemaNesting: 8,
+      maxExpandedNodes: 2_000_000,
+      maxExpandedBytes: 128 * 1024 * 1024,
+    });
+  });
+
+  it('applies the expansion limits: schema nesting (marker + warning), expanded nodes and bytes (spec_too_large)', async () => {
+    const doc = () =>
+      minimal({
+        paths: { '/a': { get: { responses: { '200': { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/A' } } } } } } } },
+        components: {
+          schemas: {
+            A: { type: 'object', properties: { b: { $ref: '#/components/schemas/B' } } },
+            B: { type: 'object', properties: { c: { $ref: '#/components/schemas/C' } } },
+            C: { type: 'string', description: 'x'.repeat(400) },
+          },
+        },
+      });
+    const nested = await readSpec(doc(), { maxSchemaNesting: 1 });
+    expect(nested.warnings).toContain('Named schemas nested more than 1 deep were not expanded further (marked x-spectest-recursive-ref)');
+    expect((await readSpec(doc())).warnings).toEqual([]);
+    expect(await codeOf(readSpec(doc(), { maxExpandedNodes: 10 }))).toBe('spec_too_large');
+    expect(await codeOf(readSpec(doc(), { maxExpandedBytes: 300 }))).toBe('spec_too_large');
   });
 
   it('refuses text over maxBytes as spec_too_large, before parsing', async () => {

@@ -6,7 +6,7 @@ import { assertOnlyLocalRefs } from './external-ref.guard';
 import { assertOperationCountWithin, listEndpoints } from './endpoint-lister';
 import { dereferenceOnly, validateAndDereference } from './spec-validator';
 import { convertSwagger2 } from './swagger2.converter';
-import { cutRecursion } from './recursion-cutter';
+import { DEFAULT_RECURSION_CUT, cutRecursion } from './recursion-cutter';
 
 /**
  * Reads an OpenAPI 3.0/3.1 or Swagger 2.0 document from text or an object, within `limits`,
@@ -41,7 +41,12 @@ export async function readSpec(
     graph = await validateAndDereference(source);
     await onStep?.('dereference');
   }
-  const cut = cutRecursion(graph);
+  const cut = cutRecursion(graph, {
+    maxDepth: DEFAULT_RECURSION_CUT.maxDepth,
+    maxNodes: resolved.maxExpandedNodes,
+    maxSchemaNesting: resolved.maxSchemaNesting,
+    maxBytes: resolved.maxExpandedBytes,
+  });
   warnings.push(...cut.warnings);
   const document = cut.document;
 

@@ -18,7 +18,8 @@ describe('cutRecursion', () => {
       description: 'Reference to #/components/schemas/c, not expanded: 2 named schemas deep (cut here)',
       [RECURSION_CUT_KEY]: '#/components/schemas/c',
     });
-    expect((document as any).components.schemas.c.properties.d).toEqual({ type: 'string', description: 'leaf' });
+    expect((document as any).components.schemas.c.properties.d).toEqual({ type: 'string' });
+    expect((document as any).components.schemas.d).toEqual({ type: 'string', description: 'leaf' });
     expect(warnings).toEqual([`Named schemas nested more than 2 deep were not expanded further (marked ${RECURSION_CUT_KEY})`]);
   });
 
@@ -26,6 +27,18 @@ describe('cutRecursion', () => {
     const { document, warnings } = cutRecursion(chain());
     expect(JSON.stringify(document)).not.toContain(RECURSION_CUT_KEY);
     expect(warnings).toEqual([]);
+  });
+
+  it('drops the prose of schemas expanded inside another named schema, never a description inside an example', () => {
+    const graph = chain();
+    const components = (graph as any).components.schemas;
+    components.b.example = { c: { description: 'kept: data' } };
+    components.b.description = 'about b';
+    const { document } = cutRecursion(graph);
+    const a = (document as any).components.schemas.a;
+    expect(a.properties.b.description).toBeUndefined();
+    expect(a.properties.b.example).toEqual({ c: { description: 'kept: data' } });
+    expect((document as any).components.schemas.b.description).toBe('about b');
   });
 
   it('refuses a tree over maxBytes or maxNodes with spec_too_large', () => {

@@ -8,6 +8,12 @@ export interface SpecLimits {
   maxAliases: number;
   /** Operations (method + path) in the document. Over it: `too_many_operations`. */
   maxOperations: number;
+  /** Named schemas expanded inside one another before the next is left as a marker (dense specs explode otherwise). */
+  maxSchemaNesting: number;
+  /** Nodes of the dereferenced tree, shared schemas counted where used. Over it: `spec_too_large`. */
+  maxExpandedNodes: number;
+  /** Approximate JSON bytes of the dereferenced tree (it is stored, and Postgres jsonb stops at 255 MB). Over it: `spec_too_large`. */
+  maxExpandedBytes: number;
 }
 
 export const DEFAULT_SPEC_LIMITS: Readonly<SpecLimits> = Object.freeze({
@@ -15,6 +21,9 @@ export const DEFAULT_SPEC_LIMITS: Readonly<SpecLimits> = Object.freeze({
   maxDepth: 200,
   maxAliases: 1000,
   maxOperations: 10_000,
+  maxSchemaNesting: 8,
+  maxExpandedNodes: 2_000_000,
+  maxExpandedBytes: 128 * 1024 * 1024,
 });
 
 export function resolveSpecLimits(limits?: Partial<SpecLimits>): SpecLimits {
