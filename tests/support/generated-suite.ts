@@ -13,13 +13,19 @@ export interface NodeTestRun {
 }
 
 /** Runs `node --test` in a generated tests/ folder; links its dependencies first when it has none (see linkDependencies). */
-export async function runNodeTest(cwd: string, baseUrl: string | undefined, extraArgs: string[] = []): Promise<NodeTestRun> {
+export async function runNodeTest(
+  cwd: string,
+  baseUrl: string | undefined,
+  extraArgs: string[] = [],
+  extraEnv: Record<string, string> = {},
+): Promise<NodeTestRun> {
   if (!existsSync(join(cwd, 'node_modules'))) await linkDependencies(cwd);
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NODE_TEST_CONTEXT;
   delete env.NODE_OPTIONS;
   delete env.BASE_URL;
   if (baseUrl) env.BASE_URL = baseUrl;
+  Object.assign(env, extraEnv);
   return new Promise((resolve, reject) => {
     // Asynchronous on purpose: the server under test lives in this process and must keep answering.
     // TAP on stdout is what the counts below read; extraArgs may add reporters with their own destinations.

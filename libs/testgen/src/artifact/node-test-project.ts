@@ -58,6 +58,8 @@ function groupTestFile(title: string, version: string, group: string, cases: Tes
       reason: testCase.reason,
       request,
       security: caseSecurity(document, testCase),
+      // A case that sets `security: []` tests the refusal of a request without credentials: no AUTH_TOKEN either.
+      ...(testCase.request.security?.length === 0 ? { withoutCredentials: true } : {}),
       expect: { status: testCase.expect.status, statusClass: testCase.expect.statusClass, responseSchema: '__SCHEMA__' },
     };
     const literal = indent(JSON.stringify(runnable, null, 2)).replace('"__SCHEMA__"', schema);
@@ -146,7 +148,8 @@ function readme(title: string, version: string, cases: TestCase[], security: Sec
       : ['The spec declares no security schemes.', '']),
     'Other optional variables:',
     '',
-    '- `AUTH_TOKEN`: sent as `Authorization: Bearer <token>` on every request (a scheme variable wins).',
+    '- `AUTH_TOKEN`: sent as `Authorization: Bearer <token>` on every request (a scheme variable wins; not on',
+    '  cases that test a request without credentials).',
     '- `EXTRA_HEADERS`: a JSON object of headers added to every request, e.g. `{"X-Api-Key":"secret"}`.',
     '- `REQUEST_TIMEOUT_MS`: per-request timeout (default 30000).',
     '',

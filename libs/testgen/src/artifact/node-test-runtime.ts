@@ -10,6 +10,7 @@ export const RUN_CASE_SOURCE = String.raw`'use strict';
 //   BASE_URL            the API under test, e.g. http://localhost:8080/v1 (required)
 //   AUTH_<SCHEME>       credentials per security scheme of the spec, see support/security.json and README.md
 //   AUTH_TOKEN          sent as "Authorization: Bearer <token>" when set and no scheme variable applies
+//                       (not on cases that test a request without credentials)
 //   EXTRA_HEADERS       JSON object of headers added to every request, e.g. {"X-Api-Key":"..."}
 //   REQUEST_TIMEOUT_MS  per-request timeout, default 30000
 const assert = require('node:assert/strict');
@@ -38,9 +39,9 @@ function buildUrl(request) {
   return url;
 }
 
-function configuredHeaders() {
+function configuredHeaders(withoutCredentials) {
   const headers = {};
-  if (process.env.AUTH_TOKEN) headers.authorization = 'Bearer ' + process.env.AUTH_TOKEN;
+  if (process.env.AUTH_TOKEN && !withoutCredentials) headers.authorization = 'Bearer ' + process.env.AUTH_TOKEN;
   if (process.env.EXTRA_HEADERS) Object.assign(headers, JSON.parse(process.env.EXTRA_HEADERS));
   return headers;
 }
@@ -121,7 +122,7 @@ async function runCase(testCase) {
   const request = testCase.request;
   const method = request.method.toUpperCase();
   const url = buildUrl(request);
-  const headers = Object.assign({ accept: 'application/json, */*;q=0.5' }, configuredHeaders());
+  const headers = Object.assign({ accept: 'application/json, */*;q=0.5' }, configuredHeaders(testCase.withoutCredentials));
   applySecurity(testCase.security || [], headers, url);
   Object.assign(headers, request.headers);
   const body = encodeBody(request, headers);
