@@ -1,6 +1,10 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { createHash, randomUUID } from 'node:crypto';
 import { Endpoint, TestCase } from '@spectest/contracts';
+import { createDataSource, runMigrations } from '@spectest/persistence';
+import { ProgressWriter, StageReporter } from '@spectest/progress';
+import { createTestDatabase } from '@spectest/testing';
 import { enhanceEndpoints } from '../../services/ai-enhancer/src/enhancement';
 import type { ModelHistory, StageUpdate } from '../../services/ai-enhancer/src/enhancement';
 import { OllamaProvider } from '../../services/ai-enhancer/src/providers';
@@ -77,11 +81,16 @@ interface RunFigures {
   history: ModelHistory;
 }
 
-async function runTask(url: string, endpointCount: number, opts: { liveEveryToken?: boolean; history?: ModelHistory | null; concurrency?: number }): Promise<RunFigures> {
+async function runTask(
+  url: string,
+  endpointCount: number,
+  opts: { liveEveryToken?: boolean; history?: ModelHistory | null; concurrency?: number; report?: (u: StageUpdate) => Promise<void> },
+): Promise<RunFigures> {
   const { endpoints, ops } = operations(endpointCount);
   let events = 0;
-  const report = async (_u: StageUpdate) => {
+  const report = async (u: StageUpdate) => {
     events++;
+    await opts.report?.(u);
   };
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -106,6 +115,50 @@ async function runTask(url: string, endpointCount: number, opts: { liveEveryToke
     eta: out.eta,
     history: { msPerCall: out.calls.meanMs, completionPerCall: out.calls.meanCompletion },
   };
+}
+
+/** The same 50 tasks, each event committed by the real ProgressWriter to a fresh Postgres database (fan-out is a no-op). */
+async function writerRun(url: string, tasks: number): Promise<void> {
+  const db = await createTestDatabase();
+  const ds = createDataSource({ url: db.url, poolSize: 10 });
+  try {
+    await ds.initialize();
+    await runMigrations(ds);
+    const writer = new ProgressWriter(ds, { publishEvent: async () => undefined });
+    const ids: string[] = [];
+    for (let i = 0; i < tasks; i++) {
+      const taskId = randomUUID();
+      const content = Buffer.from('{}');
+      await writer.createTask({
+        taskId,
+        tenant: 'bench',
+        name: `bench ${i}`,
+        createdAt: new Date(),
+        deadlineAt: new Date(Date.now() + 3_600_000),
+        options: {},
+        spec: { id: randomUUID(), content, sha256: createHash('sha256').update(content).digest('hex') },
+        idempotencyKey: null,
+        requestHash: null,
+      });
+      await new StageReporter(writer, taskId, 'parsing').done({ messageKey: 'parsing.done', messageParams: { endpointCount: 6, title: 'bench', version: '1' } });
+      await new StageReporter(writer, taskId, 'foundation').done({ messageKey: 'foundation.done', messageParams: { count: 6 } });
+      ids.push(taskId);
+    }
+    const t0 = performance.now();
+    const runs = await Promise.all(
+      ids.map((taskId) => {
+        const reporter = new StageReporter(writer, taskId, 'enhancing');
+        return runTask(url, 6, { report: (u) => reporter.report(u) });
+      }),
+    );
+    const wall = (performance.now() - t0) / 1000;
+    const events = runs.reduce((n, r) => n + r.events, 0);
+    const [{ n }] = (await ds.query(`SELECT count(*)::int AS n FROM task_events WHERE type = 'progress' AND payload->>'stage' = 'enhancing'`)) as { n: number }[];
+    console.log(`  the same through the real ProgressWriter (one Postgres transaction per event): ${events} events (${n} stored) in ${fmt(wall, 2)} s = ${fmt(events / wall, 0)} events/s\n`);
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+    await db.drop();
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -149,7 +202,9 @@ async function main(): Promise<void> {
     const tokens = runs.reduce((n, r) => n + r.tokens, 0);
     console.log(`${tasks} concurrent enhancing tasks (6 endpoints each, concurrency 2, ${RATE} tokens/s per stream, live events at most 4/s per task)`);
     console.log(`  ${events} events in ${fmt(wall, 2)} s = ${fmt(events / wall, 0)} events/s; ${fmt(tokens / wall, 0)} tokens/s streamed in total`);
-    console.log(`  CPU: the pipeline ${fmt((cpu.user + cpu.system) / 1e4 / wall, 0)}% of one core, the fake model server ${fmt(fakeCpu / 1e4 / wall, 0)}% (2 shared cores)\n`);
+    console.log(`  CPU: the pipeline ${fmt((cpu.user + cpu.system) / 1e4 / wall, 0)}% of one core, the fake model server ${fmt(fakeCpu / 1e4 / wall, 0)}% (2 shared cores)`);
+
+    await writerRun(fixed.url, tasks);
 
     const cold = await runTask(fixed.url, 12, {});
     const warm = await runTask(fixed.url, 12, { history: cold.history });
