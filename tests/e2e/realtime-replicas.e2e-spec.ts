@@ -1,6 +1,7 @@
 import { signTestToken } from '@spectest/auth';
 import { TaskWatch, WatchOptions, WatchResult, WatchState, watchTask } from '@spectest/client';
 import { TaskEvent, TaskSnapshot } from '@spectest/contracts';
+import { freePort } from '@spectest/testing';
 import { randomUUID } from 'node:crypto';
 import { TaskSocket, collectSocketEvents, connectSocket, subscribe, withTimeout } from './full/clients';
 import { RunningCluster, ServiceProcess, startCluster } from './full/cluster';
@@ -149,6 +150,24 @@ describe('realtime delivery: gateway replicas, the client SDK, kill and restart'
     expect(w.events.map((e) => e.seq)).toEqual(range(11, last));
     expect(w.states).toContain('sse');
     expect(w.states).not.toContain('socket');
+  });
+
+  it('gives way to the socket again once a gateway answers, without losing or repeating an event', async () => {
+    const port = await freePort();
+    const taskId = await emitter.createTask('acme');
+    const w = watch(taskId, { gatewayUrls: [`http://127.0.0.1:${port}`], apiUrl: cluster.urls.intake, failuresBeforeFallback: 2, retryPreferredAfterMs: 1_000 });
+    await waitUntil('the SSE fallback', () => w.states.includes('sse'));
+    const writing = emitter.run(taskId, 30, 5, 100);
+    const gateway = await cluster.startGateway(port);
+    try {
+      await waitUntil('back on the socket', () => w.states.includes('socket'), 30_000);
+      const last = await writing;
+      expect(await withTimeout(w.done, 30_000, 'ended')).toMatchObject({ kind: 'ended', status: 'completed' });
+      expect(w.events.map((e) => e.seq)).toEqual(range(1, last));
+      expect(w.states.indexOf('socket')).toBeGreaterThan(w.states.indexOf('sse'));
+    } finally {
+      await gateway.stop();
+    }
   });
 
   it('polls the snapshot over REST as the last resort and ends with the terminal snapshot', async () => {

@@ -190,6 +190,33 @@ describe('TaskEventsGateway limits: connections per token, slow consumers (NATS,
     });
   });
 
+  describe('token expiry with the SDK', () => {
+    it('the gateway ends the socket when the token expires; the SDK reconnects with a fresh token and misses nothing', async () => {
+      const taskId = await createTask();
+      const events: TaskEvent[] = [];
+      let issued = 0;
+      // The first token expires in 2 s (mid-task), the ones after it in an hour.
+      const token = () => signTestToken(SECRET, { sub: 'expiring', tenant: 'acme' }, issued++ === 0 ? Math.floor(Date.now() / 1000) + 2 : '1h');
+      const watch = watchTask(taskId, { onEvent: (e) => events.push(e) }, { gatewayUrls: [running.url], token, transports: ['socket'], backoff: { initialDelayMs: 20, maxDelayMs: 200 } });
+      try {
+        let last = 0;
+        for (let i = 0; i < 30; i++) {
+          const r = await writer.report(taskId, { stage: 'enhancing', stageProgress: i / 30, messageKey: 'enhancing.calling', messageParams: { method: 'GET', path: `/p${i}` } });
+          if (!r.ok) throw new Error(r.detail);
+          await new Promise((r) => setTimeout(r, 120));
+        }
+        const done = await writer.report(taskId, { type: 'completed', messageKey: 'task.completed', messageParams: { caseCount: 1 }, result: RESULT });
+        if (!done.ok) throw new Error(done.detail);
+        last = done.event.seq;
+        expect(await watch.done).toMatchObject({ kind: 'ended', status: 'completed' });
+        expect(events.map((e) => e.seq)).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+        expect(issued).toBeGreaterThanOrEqual(2);
+      } finally {
+        watch.close();
+      }
+    });
+  });
+
   describe('slow consumers', () => {
     const STAGES: Stage[] = ['parsing', 'foundation', 'enhancing', 'packaging'];
     const BIG = 'x'.repeat(64_000);
