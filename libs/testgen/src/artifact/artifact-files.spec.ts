@@ -100,26 +100,32 @@ describe('artifact files and ZIP', () => {
     expect(postmanOnly).toContain('postman/collection.json');
   });
 
-  it('writes a Postman v2.1 collection: folders per group, {{baseUrl}}, a status test per request', () => {
+  it('writes a Postman v2.1 collection: folders per group, {{baseUrl}}, one check script, an expectation per request', () => {
     const file = buildArtifactFiles(input).find((f) => f.path === 'postman/collection.json')!;
     const collection = JSON.parse(file.content);
     expect(collection.info.schema).toBe('https://schema.getpostman.com/json/collection/v2.1.0/collection.json');
-    expect(collection.variable[0]).toEqual(expect.objectContaining({ key: 'baseUrl' }));
-    // Response schemas are collection variables, each once, referenced by the request scripts.
-    const schemaVariables = collection.variable.slice(1);
+    expect(collection.variable.map((v: any) => v.key).slice(0, 2)).toEqual(['baseUrl', 'spectest.expectations']);
+    // Response schemas are collection variables, each once, referenced by the expectations.
+    const schemaVariables = collection.variable.slice(2);
     expect(schemaVariables.length).toBeGreaterThan(0);
     expect(new Set(schemaVariables.map((v: any) => v.value)).size).toBe(schemaVariables.length);
     for (const v of schemaVariables) expect(v.key).toMatch(/^spectest\.schema\.[0-9a-f]{12}$/);
+    const expectations = JSON.parse(collection.variable[1].value);
     const requests = collection.item.flatMap((folder: any) => folder.item);
     expect(requests).toHaveLength(input.cases.length);
+    expect(new Set(requests.map((r: any) => r.id)).size).toBe(requests.length);
     for (const request of requests) {
       expect(request.request.url.raw.startsWith('{{baseUrl}}/')).toBe(true);
-      const test = request.event.find((e: any) => e.listen === 'test');
-      expect(test.script.exec.join('\n')).toMatch(/pm\.(response\.to\.have\.status|expect)/);
-      // Every script must at least compile: newman reports a broken one as a script error, not a failed check.
-      for (const event of request.event) expect(() => new Function('pm', 'require', 'btoa', event.script.exec.join('\n'))).not.toThrow();
+      const testCase = input.cases.find((c) => c.title === request.name)!;
+      expect(expectations[request.id]).toEqual(
+        expect.objectContaining({ status: testCase.expect.status, statusClass: testCase.expect.statusClass }),
+      );
+      if (expectations[request.id].schema) expect(schemaVariables.map((v: any) => v.key)).toContain(expectations[request.id].schema);
     }
-    expect(requests.some((r: any) => r.event.some((e: any) => e.script.exec.join('\n').includes('body matches the response schema')))).toBe(true);
+    // Every script must at least compile: newman reports a broken one as a script error, not a failed check.
+    const scripts = [...collection.event, ...requests.flatMap((r: any) => r.event ?? [])].map((e: any) => e.script.exec.join('\n'));
+    for (const script of scripts) expect(() => new Function('pm', 'require', 'btoa', script)).not.toThrow();
+    expect(collection.event[0].script.exec.join('\n')).toContain('body matches the response schema');
   });
 
   it('writes a Postman environment with baseUrl and one secret AUTH_ variable per scheme, and auth scripts', () => {

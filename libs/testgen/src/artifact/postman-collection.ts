@@ -9,15 +9,26 @@ export const POSTMAN_SCHEMA_URL = 'https://schema.getpostman.com/json/collection
 
 /**
  * A Postman v2.1 collection: one folder per group, `{{baseUrl}}` plus one AUTH_<SCHEME> variable per
- * security scheme, and per request the same checks as the node:test suite: the status, then (when the
- * status is right) the body against the response schema, with the sandbox's ajv.
+ * security scheme, and for every request the same checks as the node:test suite (one collection-level
+ * test script): the status, then (when the status is right) the body against the response schema.
  */
 export function postmanCollection(title: string, version: string, cases: TestCase[], document: unknown): Record<string, unknown> {
   const security = securityConfig(document);
   const schemas = new SchemaVariables();
+  const expectations: Record<string, Expectation> = {};
   const item = [...byGroup(cases).entries()].map(([group, groupCases]) => ({
     name: group,
-    item: groupCases.map((testCase) => requestItem(testCase, security, caseSecurity(document, testCase), schemas)),
+    item: groupCases.map((testCase) => {
+      const id = stableUuid(`case\n${testCase.id}`);
+      const schema = responseJsonSchema(testCase.expect.responseSchema);
+      const expectation: Expectation = {
+        status: testCase.expect.status,
+        statusClass: testCase.expect.statusClass,
+        schema: schema === null || schema === undefined ? null : schemas.key(schema),
+      };
+      expectations[id] = expectation;
+      return requestItem(id, testCase, expectation, security, caseSecurity(document, testCase));
+    }),
   }));
   return {
     info: {
@@ -27,9 +38,65 @@ export function postmanCollection(title: string, version: string, cases: TestCas
       schema: POSTMAN_SCHEMA_URL,
     },
     item,
-    variable: [{ key: 'baseUrl', value: 'http://localhost:8080', type: 'string' }, ...schemas.variables()],
+    // One test script for every request: the same checks as support/run-case.js, looked up by request id.
+    event: [{ listen: 'test', script: { type: 'text/javascript', exec: CHECK_SCRIPT } }],
+    variable: [
+      { key: 'baseUrl', value: 'http://localhost:8080', type: 'string' },
+      { key: EXPECTATIONS_VARIABLE, value: JSON.stringify(expectations), type: 'string' },
+      ...schemas.variables(),
+    ],
   };
 }
+
+/** What a request must get, by request id, in the EXPECTATIONS_VARIABLE collection variable. */
+interface Expectation {
+  status: number | null;
+  statusClass: string;
+  /** Collection variable holding the response JSON Schema, or null when the spec documents none. */
+  schema: string | null;
+}
+
+const EXPECTATIONS_VARIABLE = 'spectest.expectations';
+
+/**
+ * The collection-level test script. Per request scripts would repeat these lines thousands of times in
+ * a big spec's collection; here they are written once. Status first; the body only when the status is
+ * right, as in the node:test suite; the sandbox's ajv 6 (draft-07) validates.
+ */
+const CHECK_SCRIPT = [
+  `var expectation = JSON.parse(pm.collectionVariables.get('${EXPECTATIONS_VARIABLE}') || '{}')[pm.info.requestId];`,
+  `if (expectation) {`,
+  `    var low = Number(expectation.statusClass.charAt(0)) * 100;`,
+  `    var statusOk = expectation.status !== null ? pm.response.code === expectation.status : pm.response.code >= low && pm.response.code <= low + 99;`,
+  `    pm.test('status is ' + (expectation.status !== null ? expectation.status : expectation.statusClass), function () {`,
+  `        if (expectation.status !== null) pm.response.to.have.status(expectation.status);`,
+  `        else pm.expect(pm.response.code).to.be.within(low, low + 99);`,
+  `    });`,
+  `    var method = pm.request.method.toUpperCase();`,
+  `    if (statusOk && expectation.schema && method !== 'HEAD' && pm.response.code !== 204 && pm.response.code !== 304) {`,
+  `        pm.test('body matches the response schema', function () {`,
+  `            var schema = JSON.parse(pm.collectionVariables.get(expectation.schema));`,
+  `            var type = (pm.response.headers.get('Content-Type') || '').split(';')[0].trim().toLowerCase();`,
+  `            var text = pm.response.text();`,
+  `            var body;`,
+  `            if (type === 'application/json' || type.slice(-5) === '+json') {`,
+  `                pm.expect(text, 'the response has no body; the spec documents one').to.not.equal('');`,
+  `                body = JSON.parse(text);`,
+  `            } else if (schema.type === 'string') {`,
+  `                body = text;`,
+  `            } else {`,
+  `                pm.expect.fail('the response content type is ' + JSON.stringify(type || '(none)') + ', expected JSON matching the schema');`,
+  `            }`,
+  `            var Ajv = require('ajv');`,
+  `            var ajv = new Ajv({ allErrors: true, unknownFormats: 'ignore', logger: false });`,
+  `            ajv.addFormat('int32', { type: 'number', validate: function (n) { return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647; } });`,
+  `            ajv.addFormat('int64', { type: 'number', validate: function (n) { return Number.isInteger(n); } });`,
+  `            var valid = ajv.validate(schema, body);`,
+  `            pm.expect(valid, 'response body does not match the schema: ' + ajv.errorsText(ajv.errors)).to.be.true;`,
+  `        });`,
+  `    }`,
+  `}`,
+];
 
 /**
  * Response schemas as collection variables, each once, named by content: the cases of an operation
@@ -69,7 +136,13 @@ export function postmanEnvironment(title: string, version: string, document: unk
   };
 }
 
-function requestItem(testCase: TestCase, security: SecurityConfig, requirements: string[][], schemas: SchemaVariables): Record<string, unknown> {
+function requestItem(
+  id: string,
+  testCase: TestCase,
+  expectation: Expectation,
+  security: SecurityConfig,
+  requirements: string[][],
+): Record<string, unknown> {
   const request = testCase.request;
   const segments = request.path
     .split('/')
@@ -86,12 +159,13 @@ function requestItem(testCase: TestCase, security: SecurityConfig, requirements:
   const header = Object.entries(request.headers).map(([key, value]) => ({ key, value }));
   const body = postmanBody(testCase);
   if (body && body.mode !== 'formdata' && request.contentType) header.push({ key: 'Content-Type', value: request.contentType });
+  const expects = `Expects: ${expectation.status ?? expectation.statusClass}${expectation.schema ? `, body matching ${expectation.schema}` : ''}.`;
   return {
+    id,
     name: testCase.title,
-    event: [
-      ...(requirements.length > 0 ? [{ listen: 'prerequest', script: { type: 'text/javascript', exec: authScript(security, requirements) } }] : []),
-      { listen: 'test', script: { type: 'text/javascript', exec: [...statusTest(testCase), ...schemaTest(testCase, schemas)] } },
-    ],
+    ...(requirements.length > 0
+      ? { event: [{ listen: 'prerequest', script: { type: 'text/javascript', exec: authScript(security, requirements) } }] }
+      : {}),
     request: {
       method: request.method.toUpperCase(),
       header,
@@ -102,7 +176,7 @@ function requestItem(testCase: TestCase, security: SecurityConfig, requirements:
         ...(query.length > 0 ? { query } : {}),
       },
       ...(body ? { body } : {}),
-      description: testCase.reason,
+      description: `${testCase.reason}\n\n${expects}`,
     },
   };
 }
@@ -122,57 +196,6 @@ function postmanBody(testCase: TestCase): Record<string, unknown> | null {
     return { mode: 'raw', raw: JSON.stringify(body, null, 2), options: { raw: { language: 'json' } } };
   }
   return { mode: 'raw', raw: typeof body === 'string' ? body : JSON.stringify(body) };
-}
-
-function statusTest(testCase: TestCase): string[] {
-  const { status, statusClass } = testCase.expect;
-  if (status !== null) {
-    return [
-      `var statusOk = pm.response.code === ${status};`,
-      `pm.test(${JSON.stringify(`status is ${status}`)}, function () {`,
-      `    pm.response.to.have.status(${status});`,
-      `});`,
-    ];
-  }
-  const low = Number(statusClass[0]) * 100;
-  return [
-    `var statusOk = pm.response.code >= ${low} && pm.response.code <= ${low + 99};`,
-    `pm.test(${JSON.stringify(`status is ${statusClass}`)}, function () {`,
-    `    pm.expect(pm.response.code).to.be.within(${low}, ${low + 99});`,
-    `});`,
-  ];
-}
-
-/** The body check of support/check-response.js, for the sandbox's ajv 6; only once the status is right, as there. */
-function schemaTest(testCase: TestCase, schemas: SchemaVariables): string[] {
-  const schema = responseJsonSchema(testCase.expect.responseSchema);
-  if (schema === null || schema === undefined) return [];
-  const method = testCase.request.method.toUpperCase();
-  if (method === 'HEAD') return [];
-  return [
-    `if (statusOk && pm.response.code !== 204 && pm.response.code !== 304) {`,
-    `    pm.test("body matches the response schema", function () {`,
-    `        var schema = JSON.parse(pm.collectionVariables.get(${JSON.stringify(schemas.key(schema))}));`,
-    `        var type = (pm.response.headers.get('Content-Type') || '').split(';')[0].trim().toLowerCase();`,
-    `        var text = pm.response.text();`,
-    `        var body;`,
-    `        if (type === 'application/json' || type.slice(-5) === '+json') {`,
-    `            pm.expect(text, 'the response has no body; the spec documents one').to.not.equal('');`,
-    `            body = JSON.parse(text);`,
-    `        } else if (schema.type === 'string') {`,
-    `            body = text;`,
-    `        } else {`,
-    `            pm.expect.fail('the response content type is ' + JSON.stringify(type || '(none)') + ', expected JSON matching the schema');`,
-    `        }`,
-    `        var Ajv = require('ajv');`,
-    `        var ajv = new Ajv({ allErrors: true, unknownFormats: 'ignore', logger: false });`,
-    `        ajv.addFormat('int32', { type: 'number', validate: function (n) { return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647; } });`,
-    `        ajv.addFormat('int64', { type: 'number', validate: function (n) { return Number.isInteger(n); } });`,
-    `        var valid = ajv.validate(schema, body);`,
-    `        pm.expect(valid, 'response body does not match the schema: ' + ajv.errorsText(ajv.errors)).to.be.true;`,
-    `    });`,
-    `}`,
-  ];
 }
 
 /** Credentials from the AUTH_<SCHEME> variables, for the first requirement whose variables are all set (as in run-case.js). */
