@@ -39,7 +39,7 @@ export function buildValidRequest(endpoint: Endpoint, view: OperationView, seed:
     const value = toParameterValue(chosen.value);
     sent.push({ parameter, value });
     if (parameter.in === 'path') request.pathParams[parameter.name] = Array.isArray(value) ? value.join(',') : value;
-    else if (parameter.in === 'query') request.query[parameter.name] = value;
+    else if (parameter.in === 'query') request.query[parameter.name] = queryValue(parameter, value);
     else if (parameter.in === 'header') request.headers[parameter.name] = Array.isArray(value) ? value.join(',') : String(value);
     else cookies.push(`${parameter.name}=${encodeURIComponent(Array.isArray(value) ? value.join(',') : String(value))}`);
   }
@@ -58,6 +58,18 @@ export function buildValidRequest(endpoint: Endpoint, view: OperationView, seed:
     request.body = chosen.value ?? {};
   }
   return { request, sent, valueOrigin: usesSamples ? 'samples' : usesValues ? 'examples' : 'none' };
+}
+
+/**
+ * The generated suites send an array query value as repeated parameters, which is `explode: true`
+ * (the default of `form`). Without explode the array is one value, joined by the style's delimiter.
+ */
+function queryValue(parameter: ParameterView, value: Scalar | Scalar[]): Scalar | Scalar[] {
+  if (!Array.isArray(value)) return value;
+  const style = typeof parameter.raw.style === 'string' ? parameter.raw.style : 'form';
+  const explode = typeof parameter.raw.explode === 'boolean' ? parameter.raw.explode : style === 'form';
+  if (explode) return value;
+  return value.join(style === 'spaceDelimited' ? ' ' : style === 'pipeDelimited' ? '|' : ',');
 }
 
 function toParameterValue(value: unknown): Scalar | Scalar[] {
