@@ -15,6 +15,8 @@ const repoRoot = resolve(__dirname, '..', '..', '..');
 const COALESCE_MS = 250;
 /** graph-beta has 22,361 operations, over the default SPEC_MAX_OPERATIONS (10,000): the bench raises it, as an operator would. */
 const MAX_OPERATIONS = Number(process.env.BENCH_MAX_OPERATIONS ?? 50_000);
+/** graph-beta expands past the default SPEC_MAX_EXPANDED_BYTES (128 MiB); raised so the whole stage is measured. */
+const MAX_EXPANDED_BYTES = Number(process.env.BENCH_MAX_EXPANDED_BYTES ?? 512 * 1024 * 1024);
 
 /**
  * Both sides validate this first, so the figures are those of a running service (whose validator worker
@@ -76,12 +78,19 @@ async function measureSpectest(target: string, file: string): Promise<Measure> {
   const started = performance.now();
   const event = (what: string) => events.push({ at: performance.now(), what });
   let current: { step: ReadSpecStep; at: number } | null = null;
-  const spec = await readSpec(readFileSync(file), { maxOperations: MAX_OPERATIONS }, (step) => {
-    const now = performance.now();
-    if (current) steps[current.step] = Math.round(now - current.at);
-    current = { step, at: now };
-    event(step);
-  });
+  let spec: Awaited<ReturnType<typeof readSpec>>;
+  try {
+    spec = await readSpec(readFileSync(file), { maxOperations: MAX_OPERATIONS, maxExpandedBytes: MAX_EXPANDED_BYTES }, (step) => {
+      const now = performance.now();
+      if (current) steps[current.step] = Math.round(now - current.at);
+      current = { step, at: now };
+      event(step);
+    });
+  } catch (error) {
+    await stopSpecValidator();
+    const code = (error as { code?: string }).code ?? 'crash';
+    return { target, mode: 'spectest', ms: Math.round(performance.now() - started), peakRssMiB: peakRss(), steps, error: `${code}: ${(error as Error).message}` };
+  }
   const last = current as { step: ReadSpecStep; at: number } | null;
   if (last) steps[last.step] = Math.round(performance.now() - last.at);
   const endpoints = selectEndpoints(spec);
