@@ -2,26 +2,16 @@ import { ProgressUpdate, TaskEvent, TaskResult, subjects } from '@spectest/contr
 import { NatsMessaging } from '@spectest/messaging';
 import { TaskStore, createDataSource, runMigrations } from '@spectest/persistence';
 import { TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig } from '@spectest/testing';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { EventPublisher, MessagingEventPublisher, NewTaskInput, ProgressWriter } from './progress.writer';
 import { StageReporter, TaskEndedError } from './stage.reporter';
+import { sampleTaskInput } from '../../../tests/support/task-input';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function newTaskInput(tenant = 'acme'): NewTaskInput {
-  const content = Buffer.from('openapi: 3.0.3\ninfo: { title: t, version: "1" }\npaths: {}\n');
-  return {
-    taskId: randomUUID(),
-    tenant,
-    name: 'petstore',
-    createdAt: new Date(),
-    deadlineAt: new Date(Date.now() + 600_000),
-    options: {},
-    spec: { id: randomUUID(), content, sha256: createHash('sha256').update(content).digest('hex') },
-    idempotencyKey: null,
-    requestHash: null,
-  };
+  return sampleTaskInput({ tenant, name: 'petstore', specText: 'openapi: 3.0.3\ninfo: { title: t, version: "1" }\npaths: {}\n' });
 }
 
 const RESULT: TaskResult = {

@@ -2,11 +2,12 @@ import { TaskEvent } from '@spectest/contracts';
 import { Messaging, NatsMessaging } from '@spectest/messaging';
 import { TaskStore, createDataSource, runMigrations } from '@spectest/persistence';
 import { TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig } from '@spectest/testing';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { MessagingEventPublisher, ProgressWriter } from './progress.writer';
 import { TaskEventHub } from './task-event.hub';
 import { OpenStream, TaskEventStreams } from './task-event.stream';
+import { sampleTaskInput } from '../../../tests/support/task-input';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const NO_POLL = 60_000;
@@ -77,20 +78,8 @@ describe('TaskEventStreams: replay then live, no gap and no duplicate at the sea
   });
 
   const createTask = async (w: ProgressWriter = writer): Promise<string> => {
-    const taskId = randomUUID();
-    const content = Buffer.from('{}');
-    await w.createTask({
-      taskId,
-      tenant: 'acme',
-      name: 'seam',
-      createdAt: new Date(),
-      deadlineAt: new Date(Date.now() + 600_000),
-      options: {},
-      spec: { id: randomUUID(), content, sha256: createHash('sha256').update(content).digest('hex') },
-      idempotencyKey: null,
-      requestHash: null,
-    });
-    return taskId;
+    const { snapshot } = await w.createTask(sampleTaskInput({ name: 'seam' }));
+    return snapshot.taskId;
   };
 
   /** `count` progress events through the enhancing band, then `completed`; returns the last seq. */

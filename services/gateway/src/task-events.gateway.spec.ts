@@ -6,11 +6,12 @@ import { parseConfig } from '@spectest/platform';
 import { MessagingEventPublisher, NewTaskInput, ProgressWriter, TaskEventHub } from '@spectest/progress';
 import { RunningService, startApplication } from '@spectest/runtime';
 import { TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig } from '@spectest/testing';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Socket, io } from 'socket.io-client';
 import { DataSource } from 'typeorm';
 import { GatewayConfigSchema } from './gateway.config';
 import { GatewayModule } from './gateway.module';
+import { sampleTaskInput } from '../../../tests/support/task-input';
 
 const SECRET = 'gateway-test-secret-0123456789';
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -133,18 +134,7 @@ describe('TaskEventsGateway over a real socket.io-client (NATS, Postgres)', () =
     });
 
   const createTask = async (tenant = 'acme'): Promise<string> => {
-    const content = Buffer.from('{}');
-    const input: NewTaskInput = {
-      taskId: randomUUID(),
-      tenant,
-      name: 'gw',
-      createdAt: new Date(),
-      deadlineAt: new Date(Date.now() + 600_000),
-      options: {},
-      spec: { id: randomUUID(), content, sha256: createHash('sha256').update(content).digest('hex') },
-      idempotencyKey: null,
-      requestHash: null,
-    };
+    const input: NewTaskInput = sampleTaskInput({ tenant, name: 'gw' });
     await writer.createTask(input);
     return input.taskId;
   };

@@ -7,13 +7,13 @@ import { parseConfig } from '@spectest/platform';
 import { MessagingEventPublisher, ProgressWriter } from '@spectest/progress';
 import { RunningService, startApplication } from '@spectest/runtime';
 import { TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig } from '@spectest/testing';
-import { createHash, randomUUID } from 'node:crypto';
 import { AddressInfo, Server, Socket as NetSocket, createServer, connect as netConnect } from 'node:net';
 import { Socket, io } from 'socket.io-client';
 import { DataSource } from 'typeorm';
 import { GatewayConfigSchema } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { TaskEventsGateway } from './task-events.gateway';
+import { sampleTaskInput } from '../../../tests/support/task-input';
 
 const SECRET = 'gateway-limits-secret-0123456789';
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -138,20 +138,8 @@ describe('TaskEventsGateway limits: connections per token, slow consumers (NATS,
     });
   };
   const createTask = async (): Promise<string> => {
-    const content = Buffer.from('{}');
-    const taskId = randomUUID();
-    await writer.createTask({
-      taskId,
-      tenant: 'acme',
-      name: 'limits',
-      createdAt: new Date(),
-      deadlineAt: new Date(Date.now() + 600_000),
-      options: {},
-      spec: { id: randomUUID(), content, sha256: createHash('sha256').update(content).digest('hex') },
-      idempotencyKey: null,
-      requestHash: null,
-    });
-    return taskId;
+    const { snapshot } = await writer.createTask(sampleTaskInput({ name: 'limits' }));
+    return snapshot.taskId;
   };
   const waitFor = async (what: string, cond: () => boolean, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;

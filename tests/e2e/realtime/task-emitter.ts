@@ -2,8 +2,8 @@ import { TaskResult } from '@spectest/contracts';
 import { NatsMessaging } from '@spectest/messaging';
 import { createDataSource } from '@spectest/persistence';
 import { MessagingEventPublisher, NewTaskInput, ProgressWriter } from '@spectest/progress';
-import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { sampleTaskInput } from '../../support/task-input';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const RESULT: TaskResult = { caseCount: 1, foundationCaseCount: 1, aiCaseCount: 0, artifact: { url: 'u', bytes: 1, sha256: 's' } };
@@ -27,18 +27,7 @@ export class TaskEmitter {
   }
 
   async createTask(tenant: string): Promise<string> {
-    const content = Buffer.from('{}');
-    const input: NewTaskInput = {
-      taskId: randomUUID(),
-      tenant,
-      name: 'realtime',
-      createdAt: new Date(),
-      deadlineAt: new Date(Date.now() + 600_000),
-      options: {},
-      spec: { id: randomUUID(), content, sha256: createHash('sha256').update(content).digest('hex') },
-      idempotencyKey: null,
-      requestHash: null,
-    };
+    const input: NewTaskInput = sampleTaskInput({ tenant, name: 'realtime' });
     await this.writer.createTask(input);
     return input.taskId;
   }

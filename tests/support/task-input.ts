@@ -1,0 +1,20 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { NewTaskInput } from '@spectest/progress';
+
+/** A task as intake would create it, for tests that drive the event writer directly. */
+export function sampleTaskInput(overrides: Partial<Omit<NewTaskInput, 'spec'>> & { specText?: string } = {}): NewTaskInput {
+  const { specText = '{}', ...rest } = overrides;
+  const content = Buffer.from(specText);
+  return {
+    taskId: randomUUID(),
+    tenant: 'acme',
+    name: 'task',
+    createdAt: new Date(),
+    deadlineAt: new Date(Date.now() + 600_000),
+    options: {},
+    spec: { id: randomUUID(), content, sha256: createHash('sha256').update(content).digest('hex') },
+    idempotencyKey: null,
+    requestHash: null,
+    ...rest,
+  };
+}
