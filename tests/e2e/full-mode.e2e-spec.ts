@@ -170,6 +170,18 @@ describe('full mode: five services over NATS and Postgres', () => {
     expect(snap.tokens.completion).toBeGreaterThan(0);
     expect(snap.tokens.total).toBe(snap.tokens.prompt + snap.tokens.completion);
     expect(model.requests.filter((r) => r.path === '/api/chat').length).toBeGreaterThanOrEqual(3);
+
+    // The report of the finished task states the model, the tokens and how far the stage's ETAs were off.
+    const zip = Buffer.from(await (await api(`/v1/tasks/${taskId}/artifact`, { token: tokenA })).arrayBuffer());
+    const dir = await mkdtemp(join(tmpdir(), 'spectest-e2e-ai-'));
+    try {
+      await extractZip(zip, dir);
+      const report = await readFile(join(dir, 'REPORT.md'), 'utf8');
+      expect(report).toContain(`Tokens: ${snap.tokens.total} (prompt ${snap.tokens.prompt}, completion ${snap.tokens.completion})`);
+      expect(report).toMatch(/ETA error at 25% \/ 50% \/ 75% of the enhancing stage: .* \(mean absolute \d+ ms\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 180_000);
 
   it('a failing model never fails the task: foundation cases kept, with a warning per endpoint', async () => {

@@ -120,6 +120,15 @@ export class TaskStore {
     return rows.map((r) => r.payload as unknown as TaskEvent);
   }
 
+  /** The last event of a task with this message key, or null. */
+  async findLastEvent(taskId: string, messageKey: string): Promise<TaskEvent | null> {
+    const rows: { payload: TaskEvent }[] = await this.ds.query(
+      `SELECT payload FROM task_events WHERE task_id = $1 AND payload->>'messageKey' = $2 ORDER BY seq DESC LIMIT 1`,
+      [taskId, messageKey],
+    );
+    return rows[0]?.payload ?? null;
+  }
+
   /** Active tasks past their deadline (for the reaper). */
   async findOverdue(now: Date, limit = 100): Promise<string[]> {
     const rows: { id: string }[] = await this.ds.query(

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppError, TaskOptionsSchema, TaskResult, TaskSnapshot, isTerminalStatus } from '@spectest/contracts';
+import { AppError, TaskEvent, TaskOptionsSchema, TaskResult, TaskSnapshot, isTerminalStatus } from '@spectest/contracts';
 import { ARTIFACT_STORE, ArtifactStore, GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
@@ -47,6 +47,7 @@ export class PackagerService {
     const doc = await this.generation.loadDocument(taskId);
     if (!doc) throw new AppError('worker_failed', 'the parsed document of this task is missing');
     const cases = await this.generation.loadCases(taskId);
+    const etaError = etaErrorOf(await this.tasks.findLastEvent(taskId, 'enhancing.done'));
     const files = buildArtifactFiles({
       title: doc.title,
       version: doc.version,
@@ -60,6 +61,7 @@ export class PackagerService {
           .map((s) => ({ stage: s.name, durationMs: s.durationMs ?? 0 })),
         model: options.ai && options.ai.provider !== 'none' ? `${options.ai.provider}:${options.ai.model ?? 'default'}` : null,
         tokens: snapshot.tokens.total > 0 ? snapshot.tokens : undefined,
+        etaError,
       },
     });
     await reporter.report({ messageKey: 'packaging.zip', messageParams: { files: 0, totalFiles: files.length, bytes: 0 }, stageProgress: 0.5 });
@@ -117,4 +119,12 @@ export class PackagerService {
     const path = `/v1/tasks/${taskId}/artifact`;
     return this.config.PUBLIC_BASE_URL ? new URL(path, this.config.PUBLIC_BASE_URL).toString() : path;
   }
+}
+
+/** The enhancer measured its ETA error and put it in the `enhancing.done` event; the report states it. */
+function etaErrorOf(event: TaskEvent | null) {
+  const p = event?.messageParams;
+  if (!p || p.etaMeanAbsErrorMs === undefined) return undefined;
+  const num = (v: string | number | undefined) => (typeof v === 'number' ? v : null);
+  return { at25: num(p.etaErrorMsAt25), at50: num(p.etaErrorMsAt50), at75: num(p.etaErrorMsAt75), meanAbs: num(p.etaMeanAbsErrorMs) };
 }

@@ -171,6 +171,11 @@ describe('artifact files and ZIP', () => {
     expect(report).toContain('| parsing | 120 |');
     expect(report).toContain('llama3.1:8b');
     expect(report).toContain('Tokens: 275 (prompt 45, completion 230)');
+    expect(report).not.toContain('ETA error');
+    const withEta = buildArtifactFiles({ ...input, report: { ...input.report, etaError: { at25: 1200.4, at50: 300, at75: null, meanAbs: 750 } } });
+    expect(withEta.find((f) => f.path === 'REPORT.md')?.content).toContain(
+      'ETA error at 25% / 50% / 75% of the enhancing stage: 1200 ms / 300 ms / n/a (mean absolute 750 ms)',
+    );
   });
 
   it('gives byte-identical ZIPs for the same input, and different ones for different input', async () => {

@@ -8,6 +8,8 @@ export interface ArtifactReport {
   stageTimings: { stage: string; durationMs: number }[];
   model?: string | null;
   tokens?: { prompt: number; completion: number; total: number };
+  /** How far the ETAs given at 25/50/75% of the enhancing stage were from the truth, in ms (null: not measured). */
+  etaError?: { at25: number | null; at50: number | null; at75: number | null; meanAbs: number | null };
 }
 
 /** Everything the packaging stage needs; no clock or random input, so the output is reproducible. */

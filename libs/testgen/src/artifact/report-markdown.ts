@@ -41,6 +41,11 @@ export function reportMarkdown(
     if (report.tokens) {
       lines.push(`- Tokens: ${report.tokens.total} (prompt ${report.tokens.prompt}, completion ${report.tokens.completion})`);
     }
+    if (report.etaError) {
+      const ms = (v: number | null) => (v === null ? 'n/a' : `${Math.round(v)} ms`);
+      const e = report.etaError;
+      lines.push(`- ETA error at 25% / 50% / 75% of the enhancing stage: ${ms(e.at25)} / ${ms(e.at50)} / ${ms(e.at75)} (mean absolute ${ms(e.meanAbs)})`);
+    }
     lines.push('');
   }
   return lines.join('\n');
