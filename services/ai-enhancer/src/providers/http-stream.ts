@@ -111,3 +111,20 @@ export async function* readLines(res: IncomingMessage, guard: CallGuard): AsyncG
   buffered += decoder.decode();
   if (buffered) yield buffered;
 }
+
+/** The chat messages both protocols send: our system prompt, then the endpoint's prompt. */
+export const chatMessages = (req: { system: string; prompt: string }) => [
+  { role: 'system', content: req.system },
+  { role: 'user', content: req.prompt },
+];
+
+/** One JSON object of a model stream (an NDJSON line or an SSE `data:`); anything else breaks the stream. */
+export function parseStreamObject<T>(text: string, what: 'line' | 'data'): T {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v && typeof v === 'object') return v as T;
+  } catch {
+    // reported below
+  }
+  throw new ModelCallError('model_stream_broken', `the model stream sent ${what === 'line' ? 'a line' : 'data'} that is not JSON: ${text.slice(0, 80)}`);
+}

@@ -1,5 +1,5 @@
 import { CallGuard } from './call-guard';
-import { postForStream, readLines } from './http-stream';
+import { postForStream, readLines, chatMessages, parseStreamObject } from './http-stream';
 import { HttpProviderOptions, ModelCallError, ModelProvider, ModelRequest, ModelResult, PROVIDER_DEFAULTS, TokenProgress } from './model-provider';
 import { TokenMeter, countOrNull, estimateTokens } from './token-meter';
 
@@ -36,7 +36,7 @@ export class OllamaProvider implements ModelProvider {
       let final: OllamaChunk | null = null;
       for await (const line of readLines(body, guard)) {
         if (!line.trim()) continue;
-        const msg = parseLine(line);
+        const msg = parseStreamObject<OllamaChunk>(line, 'line');
         if (typeof msg.error === 'string') throw new ModelCallError('model_stream_broken', `the model failed mid-stream: ${msg.error}`);
         const piece = msg.message?.content ?? '';
         if (piece) {
@@ -67,23 +67,10 @@ export class OllamaProvider implements ModelProvider {
   private requestBody(req: ModelRequest): Record<string, unknown> {
     return {
       model: this.model,
-      messages: [
-        { role: 'system', content: req.system },
-        { role: 'user', content: req.prompt },
-      ],
+      messages: chatMessages(req),
       stream: true,
       ...(req.format ? { format: req.format } : {}),
       ...(this.opts.temperature !== undefined ? { options: { temperature: this.opts.temperature } } : {}),
     };
   }
-}
-
-function parseLine(line: string): OllamaChunk {
-  try {
-    const v: unknown = JSON.parse(line);
-    if (v && typeof v === 'object') return v as OllamaChunk;
-  } catch {
-    // reported below
-  }
-  throw new ModelCallError('model_stream_broken', `the model stream sent a line that is not JSON: ${line.slice(0, 80)}`);
 }

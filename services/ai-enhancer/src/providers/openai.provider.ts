@@ -1,6 +1,6 @@
 import { EventSourceMessage, createParser } from 'eventsource-parser';
 import { CallGuard } from './call-guard';
-import { postForStream, readLines } from './http-stream';
+import { postForStream, readLines, chatMessages, parseStreamObject } from './http-stream';
 import { HttpProviderOptions, ModelCallError, ModelProvider, ModelRequest, ModelResult, PROVIDER_DEFAULTS, TokenProgress } from './model-provider';
 import { TokenMeter, countOrNull, estimateTokens } from './token-meter';
 
@@ -43,7 +43,7 @@ export class OpenAiProvider implements ModelProvider {
             sawDone = true;
             break;
           }
-          const chunk = parseData(e.data);
+          const chunk = parseStreamObject<OpenAiChunk>(e.data, 'data');
           if (chunk.error) throw new ModelCallError('model_stream_broken', `the model failed mid-stream: ${chunk.error.message ?? 'unknown error'}`);
           const piece = chunk.choices?.[0]?.delta?.content ?? '';
           if (piece) {
@@ -71,10 +71,7 @@ export class OpenAiProvider implements ModelProvider {
   private requestBody(req: ModelRequest): Record<string, unknown> {
     return {
       model: this.model,
-      messages: [
-        { role: 'system', content: req.system },
-        { role: 'user', content: req.prompt },
-      ],
+      messages: chatMessages(req),
       stream: true,
       stream_options: { include_usage: true },
       // Not strict: strict mode forbids the free-form objects (body, query) our answer needs.
@@ -82,14 +79,4 @@ export class OpenAiProvider implements ModelProvider {
       ...(this.opts.temperature !== undefined ? { temperature: this.opts.temperature } : {}),
     };
   }
-}
-
-function parseData(data: string): OpenAiChunk {
-  try {
-    const v: unknown = JSON.parse(data);
-    if (v && typeof v === 'object') return v as OpenAiChunk;
-  } catch {
-    // reported below
-  }
-  throw new ModelCallError('model_stream_broken', `the model stream sent data that is not JSON: ${data.slice(0, 80)}`);
 }
