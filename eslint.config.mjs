@@ -27,7 +27,7 @@ export default tseslint.config(
   },
   {
     // Tests and repo scripts (corpus, benchmarks) are not Nx projects; they may reach any lib's public API.
-    files: ['**/*.spec.ts', 'tests/**/*.ts', 'scripts/**/*.ts'],
+    files: ['**/*.spec.ts', '**/src/testing/**/*.ts', 'tests/**/*.ts', 'scripts/**/*.ts'], // test harnesses compose across projects
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
 );

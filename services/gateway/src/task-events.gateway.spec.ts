@@ -1,20 +1,14 @@
-import { AuthModule, authConfigFromEnv, signTestToken } from '@spectest/auth';
+import { signTestToken } from '@spectest/auth';
 import { SOCKET_NAMESPACE, SubscribeAck, TaskEvent, TaskResult } from '@spectest/contracts';
-import { NatsMessaging } from '@spectest/messaging';
-import { TaskStore, createDataSource } from '@spectest/persistence';
-import { parseConfig } from '@spectest/platform';
-import { MessagingEventPublisher, NewTaskInput, ProgressWriter, TaskEventHub } from '@spectest/progress';
-import { RunningService, startApplication } from '@spectest/runtime';
-import { TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig } from '@spectest/testing';
+import { TaskStore } from '@spectest/persistence';
+import { NewTaskInput, ProgressWriter, TaskEventHub } from '@spectest/progress';
+import { RunningService } from '@spectest/runtime';
 import { randomUUID } from 'node:crypto';
 import { Socket, io } from 'socket.io-client';
-import { DataSource } from 'typeorm';
-import { GatewayConfigSchema } from './gateway.config';
-import { GatewayModule } from './gateway.module';
+import { GatewayTestEnv, startGatewayTestEnv } from './testing/gateway-test-env';
 import { sampleTaskInput } from '../../../tests/support/task-input';
 
 const SECRET = 'gateway-test-secret-0123456789';
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const EVENT_TYPES = ['progress', 'completed', 'failed', 'cancelled'] as const;
 const RESULT: TaskResult = { caseCount: 1, foundationCaseCount: 1, aiCaseCount: 0, artifact: { url: 'u', bytes: 1, sha256: 's' } };
 
@@ -60,41 +54,17 @@ const range = (from: number, to: number): number[] => Array.from({ length: Math.
 jest.setTimeout(20_000);
 
 describe('TaskEventsGateway over a real socket.io-client (NATS, Postgres)', () => {
-  const nats = testNatsConfig();
-  let db: TestDatabase;
+  let env: GatewayTestEnv;
   let running: RunningService;
   let url: string;
-  // The writer is "another process": its own pool and NATS connection on the gateway's prefix.
-  let writerDs: DataSource;
-  let writerBus: NatsMessaging;
   let writer: ProgressWriter;
   let store: TaskStore;
   let clients: Socket[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const cfg = parseConfig(GatewayConfigSchema, {
-      DATABASE_URL: db.url,
-      NATS_URL: nats.url,
-      NATS_PREFIX: nats.prefix,
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      AUTH_MODE: 'jwt',
-      AUTH_JWT_SECRET: SECRET,
-      DB_POOL_SIZE: '5',
-      MAX_SUBSCRIPTIONS_PER_SOCKET: '5',
-    });
-    const messaging = await NatsMessaging.connect({ url: nats.url, prefix: nats.prefix, logger: quiet });
-    running = await startApplication(
-      { service: 'gateway-test', config: cfg, worker: false, modules: [AuthModule.forRoot(authConfigFromEnv(cfg)), GatewayModule.forRoot(cfg)] },
-      messaging,
-    );
+    env = await startGatewayTestEnv('gateway-test', SECRET, { MAX_SUBSCRIPTIONS_PER_SOCKET: '5' });
+    ({ running, writer, store } = env);
     url = running.url;
-    writerDs = createDataSource({ url: db.url, poolSize: 4 });
-    await writerDs.initialize();
-    writerBus = await NatsMessaging.connect({ url: nats.url, prefix: nats.prefix, logger: quiet });
-    writer = new ProgressWriter(writerDs, new MessagingEventPublisher(writerBus));
-    store = new TaskStore(writerDs);
   });
 
   afterEach(() => {
@@ -103,11 +73,7 @@ describe('TaskEventsGateway over a real socket.io-client (NATS, Postgres)', () =
   });
 
   afterAll(async () => {
-    await running?.stop();
-    await writerBus?.close();
-    await writerDs?.destroy();
-    await db?.drop();
-    await deleteNatsTestStreams(nats.url, nats.prefix);
+    await env?.stop();
   });
 
   const token = (tenant: string, expiresIn: string | number = '1h', secret = SECRET) => signTestToken(secret, { sub: `user-of-${tenant}`, tenant }, expiresIn);

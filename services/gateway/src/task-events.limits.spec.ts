@@ -1,22 +1,16 @@
-import { AuthModule, authConfigFromEnv, signTestToken } from '@spectest/auth';
+import { signTestToken } from '@spectest/auth';
 import { watchTask } from '@spectest/client';
 import { SOCKET_NAMESPACE, Stage, TaskEvent, TaskResult } from '@spectest/contracts';
-import { NatsMessaging } from '@spectest/messaging';
-import { TaskStore, createDataSource } from '@spectest/persistence';
-import { parseConfig } from '@spectest/platform';
-import { MessagingEventPublisher, ProgressWriter } from '@spectest/progress';
-import { RunningService, startApplication } from '@spectest/runtime';
-import { TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig } from '@spectest/testing';
+import { TaskStore } from '@spectest/persistence';
+import { ProgressWriter } from '@spectest/progress';
+import { RunningService } from '@spectest/runtime';
 import { AddressInfo, Server, Socket as NetSocket, createServer, connect as netConnect } from 'node:net';
 import { Socket, io } from 'socket.io-client';
-import { DataSource } from 'typeorm';
-import { GatewayConfigSchema } from './gateway.config';
-import { GatewayModule } from './gateway.module';
+import { GatewayTestEnv, startGatewayTestEnv } from './testing/gateway-test-env';
 import { TaskEventsGateway } from './task-events.gateway';
 import { sampleTaskInput } from '../../../tests/support/task-input';
 
 const SECRET = 'gateway-limits-secret-0123456789';
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const RESULT: TaskResult = { caseCount: 1, foundationCaseCount: 1, aiCaseCount: 0, artifact: { url: 'u', bytes: 1, sha256: 's' } };
 const EVENT_NAMES = ['progress', 'completed', 'failed', 'cancelled'] as const;
 
@@ -75,42 +69,18 @@ class StallableProxy {
 jest.setTimeout(60_000);
 
 describe('TaskEventsGateway limits: connections per token, slow consumers (NATS, Postgres, real sockets)', () => {
-  const nats = testNatsConfig();
-  let db: TestDatabase;
+  let env: GatewayTestEnv;
   let running: RunningService;
   let port: number;
-  let writerDs: DataSource;
-  let writerBus: NatsMessaging;
   let writer: ProgressWriter;
   let store: TaskStore;
   let sockets: Socket[] = [];
   let proxy: StallableProxy | undefined;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const cfg = parseConfig(GatewayConfigSchema, {
-      DATABASE_URL: db.url,
-      NATS_URL: nats.url,
-      NATS_PREFIX: nats.prefix,
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      AUTH_MODE: 'jwt',
-      AUTH_JWT_SECRET: SECRET,
-      DB_POOL_SIZE: '5',
-      MAX_CONNECTIONS_PER_TOKEN: '2',
-      SOCKET_BUFFER_LIMIT: '20',
-    });
-    const messaging = await NatsMessaging.connect({ url: nats.url, prefix: nats.prefix, logger: quiet });
-    running = await startApplication(
-      { service: 'gateway-limits-test', config: cfg, worker: false, modules: [AuthModule.forRoot(authConfigFromEnv(cfg)), GatewayModule.forRoot(cfg)] },
-      messaging,
-    );
+    env = await startGatewayTestEnv('gateway-limits-test', SECRET, { MAX_CONNECTIONS_PER_TOKEN: '2', SOCKET_BUFFER_LIMIT: '20' });
+    ({ running, writer, store } = env);
     port = Number(new URL(running.url).port);
-    writerDs = createDataSource({ url: db.url, poolSize: 4 });
-    await writerDs.initialize();
-    writerBus = await NatsMessaging.connect({ url: nats.url, prefix: nats.prefix, logger: quiet });
-    writer = new ProgressWriter(writerDs, new MessagingEventPublisher(writerBus));
-    store = new TaskStore(writerDs);
   });
 
   afterEach(async () => {
@@ -121,11 +91,7 @@ describe('TaskEventsGateway limits: connections per token, slow consumers (NATS,
   });
 
   afterAll(async () => {
-    await running?.stop();
-    await writerBus?.close();
-    await writerDs?.destroy();
-    await db?.drop();
-    await deleteNatsTestStreams(nats.url, nats.prefix);
+    await env?.stop();
   });
 
   const tokenFor = (sub: string) => signTestToken(SECRET, { sub, tenant: 'acme' }, '1h');

@@ -1,4 +1,4 @@
-/* eslint-disable @nx/enforce-module-boundaries -- TEST-ONLY helper for services/intake/src/*.spec.ts; it composes the whole pipeline (like apps/embedded) and is never imported by the service. */
+// TEST-ONLY helper for services/intake/src/*.spec.ts: it composes the whole pipeline (like apps/embedded) and is never imported by the service.
 import { AiEnhancerConfigSchema, AiEnhancerModule } from '@spectest/ai-enhancer';
 import { AuthModule, authConfigFromEnv, signTestToken } from '@spectest/auth';
 import { TaskSnapshot, isTerminalStatus } from '@spectest/contracts';
