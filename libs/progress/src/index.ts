@@ -1,4 +1,5 @@
 export * from './progress.writer';
+export * from './progress.config';
 export * from './task-event.hub';
 export * from './task-event.stream';
 export * from './progress.module';

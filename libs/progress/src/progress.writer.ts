@@ -1,16 +1,14 @@
-import {
-  ProgressUpdate,
-  ReduceOutcome,
-  TaskEvent,
-  TaskSnapshot,
-  initialTaskState,
-  reduceProgress,
-  subjects,
-} from '@spectest/contracts';
+import { TaskEvent, TaskSnapshot, initialTaskState, reduceProgress, subjects } from '@spectest/contracts';
 import type { Messaging } from '@spectest/messaging';
-import { SpecEntity, TaskEntity, TaskEventEntity, snapshotToTaskColumns, taskRowToSnapshot } from '@spectest/persistence';
-import { DataSource, EntityManager } from 'typeorm';
+import { SpecEntity, TaskEntity, snapshotToTaskColumns } from '@spectest/persistence';
+import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { BatchOutcome, ReportItem, ReportResult, reduceBatch, taskIdsToLock } from './progress.batch';
+import { DEFAULT_PROGRESS_BATCH_MAX } from './progress.config';
+import { progressMetrics } from './progress.metrics';
+import { insertEvents, lockTasks, updateSnapshots } from './progress.rows';
+
+export type { ReportItem, ReportResult } from './progress.batch';
 
 export interface NewTaskInput {
   taskId: string;
@@ -22,15 +20,6 @@ export interface NewTaskInput {
   spec: { id: string; content: Buffer; sha256: string };
   idempotencyKey: string | null;
   requestHash: string | null;
-}
-
-export type ReportResult =
-  | { ok: true; event: TaskEvent; snapshot: TaskSnapshot }
-  | { ok: false; reason: 'task_ended' | 'stage_order' | 'invalid_update' | 'not_found'; detail: string };
-
-export interface ReportItem {
-  taskId: string;
-  update: ProgressUpdate;
 }
 
 /** Where committed events go after the transaction; failures are logged, never thrown (the log is the truth). */
@@ -54,18 +43,62 @@ export class MessagingEventPublisher implements EventPublisher {
   }
 }
 
+/** What one committed batch looked like (for metrics and benchmarks). */
+export interface BatchStats {
+  reports: number;
+  tasks: number;
+  events: number;
+  commitMs: number;
+}
+
+export interface ProgressWriterOptions {
+  /** Most reports committed in one transaction (PROGRESS_BATCH_MAX). */
+  maxBatch?: number;
+  clock?: () => Date;
+  /** After each committed batch. */
+  onBatch?: (stats: BatchStats) => void;
+  /** A batch's transaction failed; its reports are retried one per transaction. */
+  onBatchFailed?: (err: unknown, reports: number) => void;
+}
+
+/** `report` after `close()`: the report was not accepted, nothing was written. */
+export class ProgressWriterClosedError extends Error {
+  readonly code = 'writer_closed';
+  constructor() {
+    super('the progress writer is closed');
+    this.name = 'ProgressWriterClosedError';
+  }
+}
+
+interface Pending {
+  item: ReportItem;
+  resolve: (result: ReportResult) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
- * THE event writer: every change of a task's state goes through `report`. One transaction per event:
- * lock the task row, run the pure reducer, insert the event with the next seq, update the snapshot
- * columns, commit, then publish on task.<id>.events. The interface is batch-shaped so a batching
- * writer can replace the loop without touching callers.
+ * THE event writer: every change of a task's state goes through `report`. Reports wait in a queue;
+ * one flush at a time takes up to `maxBatch` of them into ONE transaction: lock their task rows in id
+ * order, run the pure reducer per report in arrival order, insert all events in one statement, update
+ * each task's snapshot columns in one statement, commit, publish on task.<id>.events in seq order,
+ * then answer each caller. Reports that arrive during a commit make the next batch, so an idle writer
+ * adds no delay and a busy one commits many events per round trip.
  */
 export class ProgressWriter {
+  private readonly queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+  private readonly maxBatch: number;
+  private readonly clock: () => Date;
+
   constructor(
     private readonly ds: DataSource,
     private readonly publisher: EventPublisher,
-    private readonly clock: () => Date = () => new Date(),
-  ) {}
+    private readonly options: ProgressWriterOptions = {},
+  ) {
+    this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_PROGRESS_BATCH_MAX));
+    this.clock = options.clock ?? (() => new Date());
+  }
 
   /** Inserts spec, task and its first event (`task.queued`, seq 1) atomically. */
   async createTask(input: NewTaskInput): Promise<{ snapshot: TaskSnapshot; event: TaskEvent }> {
@@ -94,52 +127,101 @@ export class ProgressWriter {
         requestHash: input.requestHash,
         ...snapshotToTaskColumns(outcome.state),
       } as QueryDeepPartialEntity<TaskEntity>);
-      await this.insertEvent(m, outcome.event);
+      await insertEvents(m, [outcome.event]);
       return { snapshot: outcome.state, event: outcome.event };
     });
-    await this.publisher.publishEvent(event);
+    progressMetrics.eventsWritten().inc({ type: event.type });
+    await this.publish([event]);
     return { snapshot, event };
   }
 
-  async report(taskId: string, update: ProgressUpdate): Promise<ReportResult> {
+  async report(taskId: string, update: ReportItem['update']): Promise<ReportResult> {
     const [result] = await this.reportMany([{ taskId, update }]);
     return result;
   }
 
-  async reportMany(items: ReportItem[]): Promise<ReportResult[]> {
-    const results: ReportResult[] = [];
-    for (const item of items) {
-      const result = await this.ds.transaction((m) => this.apply(m, item));
-      if (result.ok) await this.publisher.publishEvent(result.event);
-      results.push(result);
+  /** One result per item, in order. The items are queued together, so one call's updates of a task keep their order. */
+  reportMany(items: ReportItem[]): Promise<ReportResult[]> {
+    if (this.closed) return Promise.reject(new ProgressWriterClosedError());
+    const answers = items.map((item) => new Promise<ReportResult>((resolve, reject) => this.queue.push({ item, resolve, reject })));
+    this.startFlushing();
+    return Promise.all(answers);
+  }
+
+  /** Refuses new reports and resolves once every accepted one is committed and answered. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing) await this.flushing;
+  }
+
+  private startFlushing(): void {
+    if (this.flushing || this.queue.length === 0) return;
+    // setImmediate: the reports of the current turn of the event loop join the first batch.
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.flushQueue())
+      .finally(() => {
+        this.flushing = null;
+        this.startFlushing();
+      });
+  }
+
+  private async flushQueue(): Promise<void> {
+    while (this.queue.length > 0) await this.flush(this.queue.splice(0, this.maxBatch));
+  }
+
+  /** Never throws: every pending report is resolved or rejected. */
+  private async flush(batch: Pending[]): Promise<void> {
+    let outcome: BatchOutcome;
+    let stats: BatchStats;
+    try {
+      ({ outcome, stats } = await this.commit(batch.map((p) => p.item)));
+    } catch (err) {
+      if (batch.length === 1) return batch[0].reject(err);
+      // One bad report (or a passing failure) must not fail the others: retry each alone.
+      progressMetrics.batchFallbacks().inc();
+      this.options.onBatchFailed?.(err, batch.length);
+      for (const pending of batch) await this.flush([pending]);
+      return;
     }
-    return results;
+    // Committed: from here nothing may send the batch to the retry path (it would write the events twice).
+    this.observe(stats, outcome.events);
+    await this.publish(outcome.events);
+    batch.forEach((pending, i) => pending.resolve(outcome.results[i]));
   }
 
-  private async apply(m: EntityManager, { taskId, update }: ReportItem): Promise<ReportResult> {
-    const row = await m
-      .getRepository(TaskEntity)
-      .createQueryBuilder('t')
-      .setLock('pessimistic_write')
-      .where('t.id = :taskId', { taskId })
-      .getOne();
-    if (!row) return { ok: false, reason: 'not_found', detail: `no task ${taskId}` };
-    const outcome: ReduceOutcome = reduceProgress(taskRowToSnapshot(row), update, this.clock());
-    if (!outcome.ok) return outcome;
-    await this.insertEvent(m, outcome.event);
-    await m
-      .getRepository(TaskEntity)
-      .update({ id: taskId }, snapshotToTaskColumns(outcome.state) as QueryDeepPartialEntity<TaskEntity>);
-    return { ok: true, event: outcome.event, snapshot: outcome.state };
+  private async commit(items: ReportItem[]): Promise<{ outcome: BatchOutcome; stats: BatchStats }> {
+    const started = performance.now();
+    const ids = taskIdsToLock(items);
+    const outcome = await this.ds.transaction(async (m) => {
+      const current = await lockTasks(m, ids);
+      const reduced = reduceBatch(current, items, this.clock);
+      await insertEvents(m, reduced.events);
+      await updateSnapshots(m, reduced.snapshots);
+      return reduced;
+    });
+    const stats = { reports: items.length, tasks: ids.length, events: outcome.events.length, commitMs: performance.now() - started };
+    return { outcome, stats };
   }
 
-  private async insertEvent(m: EntityManager, event: TaskEvent): Promise<void> {
-    await m.getRepository(TaskEventEntity).insert({
-      taskId: event.taskId,
-      seq: event.seq,
-      type: event.type,
-      payload: event as unknown as Record<string, unknown>,
-      createdAt: new Date(event.timestamp),
-    } as QueryDeepPartialEntity<TaskEventEntity>);
+  private observe(stats: BatchStats, events: readonly TaskEvent[]): void {
+    try {
+      progressMetrics.batchSize().observe(stats.reports);
+      progressMetrics.commitDuration().observe(stats.commitMs / 1000);
+      for (const e of events) progressMetrics.eventsWritten().inc({ type: e.type });
+      this.options.onBatch?.(stats);
+    } catch {
+      // Metrics never fail a committed batch.
+    }
+  }
+
+  /** After commit, in seq order per task. A publisher that throws loses the fan-out only; subscribers poll the log. */
+  private async publish(events: readonly TaskEvent[]): Promise<void> {
+    for (const event of events) {
+      try {
+        await this.publisher.publishEvent(event);
+      } catch {
+        // The event is committed; readers find it in the log.
+      }
+    }
   }
 }
