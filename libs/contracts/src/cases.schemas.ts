@@ -63,6 +63,13 @@ export const CaseExpectationSchema = z.object({
   statusClass: z.enum(['2xx', '3xx', '4xx', '5xx']),
   /** JSON Schema of the response body for that status, dereferenced; null when the spec documents none. */
   responseSchema: z.unknown().nullable(),
+  /**
+   * Optional. Several statuses are right answers (an operation documenting 200 and 201 answers one
+   * request with one of them): each documented status (exact code, or a range such as "2XX") with the
+   * body schema to check when it is the one returned (null: no body documented). When set, `status` is
+   * null, the answer's status must be one of these keys, and `responseSchema` is the targeted answer's.
+   */
+  responses: z.record(z.string(), z.unknown().nullable()).optional(),
 });
 export type CaseExpectation = z.infer<typeof CaseExpectationSchema>;
 
