@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { MESSAGING, Messaging } from '@spectest/messaging';
 import { TaskStore } from '@spectest/persistence';
 import { DataSource } from 'typeorm';
@@ -10,13 +10,17 @@ import { TaskEventStreams } from './task-event.stream';
 const logger = new Logger('Progress');
 
 /**
- * Commits the reports still queued before the pool closes. onApplicationShutdown runs after the
- * transports closed (in-flight work has reported) and, this module being registered after
- * DatabaseModule, before DatabaseModule's pool is destroyed: SIGTERM loses no accepted report.
+ * Commits the reports still queued before the pool closes, so SIGTERM loses no accepted report.
+ * beforeApplicationShutdown runs while the pool surely lives; onApplicationShutdown runs after the
+ * transports closed (work in flight has reported) and, this module being registered after
+ * DatabaseModule, before that module destroys the pool: there the writer drains and closes.
  */
 @Injectable()
-class ProgressWriterCloser implements OnApplicationShutdown {
+class ProgressWriterCloser implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(@Inject(ProgressWriter) private readonly writer: ProgressWriter) {}
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.writer.drain();
+  }
   async onApplicationShutdown(): Promise<void> {
     await this.writer.close();
   }

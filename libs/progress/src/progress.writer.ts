@@ -148,10 +148,15 @@ export class ProgressWriter {
     return Promise.all(answers);
   }
 
-  /** Refuses new reports and resolves once every accepted one is committed and answered. */
+  /** Resolves once every report accepted so far is committed and answered; new reports are still taken. */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /** Refuses new reports (ProgressWriterClosedError) and drains the accepted ones. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.flushing) await this.flushing;
+    await this.drain();
   }
 
   private startFlushing(): void {

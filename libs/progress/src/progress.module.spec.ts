@@ -1,0 +1,67 @@
+import { Test } from '@nestjs/testing';
+import { ConfigError } from '@spectest/platform';
+import { InProcessMessaging, MessagingModule } from '@spectest/messaging';
+import { DatabaseModule, TaskStore, createDataSource } from '@spectest/persistence';
+import { TestDatabase, createTestDatabase } from '@spectest/testing';
+import { DataSource } from 'typeorm';
+import { DEFAULT_PROGRESS_BATCH_MAX, progressConfigFromEnv } from './progress.config';
+import { ProgressModule } from './progress.module';
+import { ProgressWriter, ReportResult } from './progress.writer';
+import { sampleTaskInput } from '../../../tests/support/task-input';
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+jest.setTimeout(30_000);
+
+describe('ProgressModule', () => {
+  let db: TestDatabase;
+  let observer: DataSource;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    if (observer?.isInitialized) await observer.destroy();
+    await db?.drop();
+  });
+
+  it('on application shutdown commits every report still queued before the pool closes', async () => {
+    const messaging = new InProcessMessaging({ logger: quiet });
+    // The modules in the order every service composes them (libs/runtime infrastructureImports).
+    const ref = await Test.createTestingModule({
+      imports: [DatabaseModule.forRoot({ url: db.url, poolSize: 2, migrate: true }), MessagingModule.forRoot(messaging), ProgressModule],
+    }).compile();
+    ref.useLogger(false);
+    await ref.init();
+    const writer = ref.get(ProgressWriter);
+    const ds = ref.get(DataSource);
+    const tasks = [];
+    for (let i = 0; i < 3; i++) tasks.push((await writer.createTask(sampleTaskInput())).snapshot.taskId);
+
+    const answers: Promise<ReportResult>[] = [];
+    for (let k = 0; k < 100; k++) {
+      for (const t of tasks) answers.push(writer.report(t, { stage: 'parsing', stageProgress: k / 100, messageKey: 'parsing.started' }));
+    }
+    await ref.close();
+
+    expect(ds.isInitialized).toBe(false);
+    expect((await Promise.all(answers)).every((r) => r.ok)).toBe(true);
+    observer = createDataSource({ url: db.url, poolSize: 1 });
+    await observer.initialize();
+    const store = new TaskStore(observer);
+    for (const t of tasks) expect((await store.readEvents(t, 0, 1000)).map((e) => e.seq)).toEqual(Array.from({ length: 101 }, (_, i) => i + 1));
+    await expect(writer.report(tasks[0], { stage: 'parsing', messageKey: 'parsing.started' })).rejects.toMatchObject({ code: 'writer_closed' });
+    await messaging.close();
+  });
+
+  it('PROGRESS_BATCH_MAX defaults to 500 and a bad value stops the start with a line naming it', () => {
+    expect(progressConfigFromEnv({}).PROGRESS_BATCH_MAX).toBe(DEFAULT_PROGRESS_BATCH_MAX);
+    expect(DEFAULT_PROGRESS_BATCH_MAX).toBe(500);
+    expect(progressConfigFromEnv({ PROGRESS_BATCH_MAX: '1' }).PROGRESS_BATCH_MAX).toBe(1);
+    for (const bad of ['0', 'many', '2.5', '100000']) {
+      expect(() => progressConfigFromEnv({ PROGRESS_BATCH_MAX: bad })).toThrow(ConfigError);
+      expect(() => progressConfigFromEnv({ PROGRESS_BATCH_MAX: bad })).toThrow(/PROGRESS_BATCH_MAX/);
+    }
+  });
+});
