@@ -135,7 +135,8 @@ describe('the enhancing stage against the fake model server', () => {
   });
 
   it('slow: live token counts grow per endpoint, coalesced; the last count of each call is exact', async () => {
-    model.setBehaviour({ kind: 'slow', tokensPerSecond: 150 });
+    // Slow enough that a call spans several 250 ms report intervals even when the writer is slow under load.
+    model.setBehaviour({ kind: 'slow', tokensPerSecond: 50 });
     const { snap, events } = await run(freshTenant(), { provider: 'ollama', maxCasesPerEndpoint: 2 });
     expect(snap.status).toBe('completed');
     for (const r of chat()) {
