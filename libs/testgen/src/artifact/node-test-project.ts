@@ -52,7 +52,12 @@ function groupTestFile(title: string, version: string, group: string, cases: Tes
   };
   const tests = cases.map((testCase) => {
     const { security: _ownSecurity, ...request } = testCase.request;
-    const schema = schemaRef(responseJsonSchema(testCase.expect.responseSchema));
+    // Schemas are referenced by name: placeholders here, replaced in the literal below.
+    const refs = [schemaRef(responseJsonSchema(testCase.expect.responseSchema))];
+    const placeholder = (schema: unknown) => `__SPECTEST_SCHEMA_${refs.push(schemaRef(responseJsonSchema(schema))) - 1}__`;
+    const responses = testCase.expect.responses
+      ? Object.fromEntries(Object.entries(testCase.expect.responses).map(([status, schema]) => [status, placeholder(schema)]))
+      : undefined;
     const runnable = {
       id: testCase.id,
       reason: testCase.reason,
@@ -60,9 +65,14 @@ function groupTestFile(title: string, version: string, group: string, cases: Tes
       security: caseSecurity(document, testCase),
       // A case that sets `security: []` tests the refusal of a request without credentials: no AUTH_TOKEN either.
       ...(testCase.request.security?.length === 0 ? { withoutCredentials: true } : {}),
-      expect: { status: testCase.expect.status, statusClass: testCase.expect.statusClass, responseSchema: '__SCHEMA__' },
+      expect: {
+        status: testCase.expect.status,
+        statusClass: testCase.expect.statusClass,
+        responseSchema: '__SPECTEST_SCHEMA_0__',
+        ...(responses ? { responses } : {}),
+      },
     };
-    const literal = indent(JSON.stringify(runnable, null, 2)).replace('"__SCHEMA__"', schema);
+    const literal = indent(JSON.stringify(runnable, null, 2)).replace(/"__SPECTEST_SCHEMA_(\d+)__"/g, (_match, index: string) => refs[Number(index)]);
     return [`test(${JSON.stringify(testCase.title)}, async () => {`, `  await runCase(${literal});`, `});`].join('\n');
   });
   const schemaLines = [...schemas.values()]

@@ -108,8 +108,17 @@ function encodeBody(request, headers) {
 }
 
 function statusMatches(status, expect) {
+  if (expect.responses) return documentedStatus(status, expect) !== null;
   if (expect.status !== null && expect.status !== undefined) return status === expect.status;
   return String(status).charAt(0) === expect.statusClass.charAt(0);
+}
+
+// With several documented answers: the one a status is, by its exact code, else by its range ("2XX").
+function documentedStatus(status, expect) {
+  const code = String(status);
+  if (Object.prototype.hasOwnProperty.call(expect.responses, code)) return code;
+  const range = Object.keys(expect.responses).find((key) => key.toUpperCase() === code.charAt(0) + 'XX');
+  return range === undefined ? null : range;
 }
 
 function clip(text) {
@@ -138,12 +147,17 @@ async function runCase(testCase) {
   const contentType = response.headers.get('content-type');
   let failure = null;
   if (!statusMatches(response.status, testCase.expect)) {
-    const expected = testCase.expect.status !== null && testCase.expect.status !== undefined
-      ? 'status ' + testCase.expect.status
-      : 'a ' + testCase.expect.statusClass + ' status';
+    const expected = testCase.expect.responses
+      ? 'one of status ' + Object.keys(testCase.expect.responses).join(', ')
+      : testCase.expect.status !== null && testCase.expect.status !== undefined
+        ? 'status ' + testCase.expect.status
+        : 'a ' + testCase.expect.statusClass + ' status';
     failure = ['Expected ' + expected + ', got ' + response.status + ' ' + response.statusText + '.'];
   } else {
-    const problems = checkResponseBody(testCase.expect.responseSchema, method, response.status, contentType, text);
+    const schema = testCase.expect.responses
+      ? testCase.expect.responses[documentedStatus(response.status, testCase.expect)]
+      : testCase.expect.responseSchema;
+    const problems = checkResponseBody(schema, method, response.status, contentType, text);
     if (problems) {
       failure = ['Expected the response body to match the response schema of the spec; it does not:']
         .concat(problems.map((p) => '  - ' + p));

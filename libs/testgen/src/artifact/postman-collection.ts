@@ -25,6 +25,7 @@ export function postmanCollection(title: string, version: string, cases: TestCas
         status: testCase.expect.status,
         statusClass: testCase.expect.statusClass,
         schema: schema === null || schema === undefined ? null : schemas.key(schema),
+        ...(testCase.expect.responses ? { responses: schemaKeys(testCase.expect.responses, schemas) } : {}),
       };
       expectations[id] = expectation;
       return requestItem(id, testCase, expectation, security, caseSecurity(document, testCase));
@@ -54,6 +55,17 @@ interface Expectation {
   statusClass: string;
   /** Collection variable holding the response JSON Schema, or null when the spec documents none. */
   schema: string | null;
+  /** With several documented answers: each status that passes, with its schema variable (or null). */
+  responses?: Record<string, string | null>;
+}
+
+function schemaKeys(responses: Record<string, unknown>, schemas: SchemaVariables): Record<string, string | null> {
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, raw]) => {
+      const schema = responseJsonSchema(raw);
+      return [status, schema === null || schema === undefined ? null : schemas.key(schema)];
+    }),
+  );
 }
 
 const EXPECTATIONS_VARIABLE = 'spectest.expectations';
@@ -67,15 +79,21 @@ const CHECK_SCRIPT = [
   `var expectation = JSON.parse(pm.collectionVariables.get('${EXPECTATIONS_VARIABLE}') || '{}')[pm.info.requestId];`,
   `if (expectation) {`,
   `    var low = Number(expectation.statusClass.charAt(0)) * 100;`,
-  `    var statusOk = expectation.status !== null ? pm.response.code === expectation.status : pm.response.code >= low && pm.response.code <= low + 99;`,
-  `    pm.test('status is ' + (expectation.status !== null ? expectation.status : expectation.statusClass), function () {`,
-  `        if (expectation.status !== null) pm.response.to.have.status(expectation.status);`,
+  `    var code = String(pm.response.code);`,
+  // With several documented answers, the one this status is: its exact code, else its range ("2XX").
+  `    var documented = !expectation.responses ? null : Object.prototype.hasOwnProperty.call(expectation.responses, code) ? code :`,
+  `        Object.keys(expectation.responses).find(function (k) { return k.toUpperCase() === code.charAt(0) + 'XX'; }) || null;`,
+  `    var statusOk = expectation.responses ? documented !== null : expectation.status !== null ? pm.response.code === expectation.status : pm.response.code >= low && pm.response.code <= low + 99;`,
+  `    var schemaKey = expectation.responses ? (documented !== null ? expectation.responses[documented] : null) : expectation.schema;`,
+  `    pm.test('status is ' + (expectation.responses ? 'one of ' + Object.keys(expectation.responses).join(', ') : expectation.status !== null ? expectation.status : expectation.statusClass), function () {`,
+  `        if (expectation.responses) pm.expect(documented, 'status ' + code + ' is not one of the documented answers').to.not.equal(null);`,
+  `        else if (expectation.status !== null) pm.response.to.have.status(expectation.status);`,
   `        else pm.expect(pm.response.code).to.be.within(low, low + 99);`,
   `    });`,
   `    var method = pm.request.method.toUpperCase();`,
-  `    if (statusOk && expectation.schema && method !== 'HEAD' && pm.response.code !== 204 && pm.response.code !== 304) {`,
+  `    if (statusOk && schemaKey && method !== 'HEAD' && pm.response.code !== 204 && pm.response.code !== 304) {`,
   `        pm.test('body matches the response schema', function () {`,
-  `            var schema = JSON.parse(pm.collectionVariables.get(expectation.schema));`,
+  `            var schema = JSON.parse(pm.collectionVariables.get(schemaKey));`,
   `            var type = (pm.response.headers.get('Content-Type') || '').split(';')[0].trim().toLowerCase();`,
   `            var text = pm.response.text();`,
   `            var body;`,
@@ -159,7 +177,9 @@ function requestItem(
   const header = Object.entries(request.headers).map(([key, value]) => ({ key, value }));
   const body = postmanBody(testCase);
   if (body && body.mode !== 'formdata' && request.contentType) header.push({ key: 'Content-Type', value: request.contentType });
-  const expects = `Expects: ${expectation.status ?? expectation.statusClass}${expectation.schema ? `, body matching ${expectation.schema}` : ''}.`;
+  const expects = expectation.responses
+    ? `Expects one of ${Object.entries(expectation.responses).map(([status, schema]) => (schema ? `${status} (body matching ${schema})` : status)).join(', ')}.`
+    : `Expects: ${expectation.status ?? expectation.statusClass}${expectation.schema ? `, body matching ${expectation.schema}` : ''}.`;
   return {
     id,
     name: testCase.title,

@@ -2,17 +2,13 @@ import { Endpoint, TestCase } from '@spectest/contracts';
 import { ParsedSpec } from '../spec/parsed-spec';
 import { caseId, operationLabel } from './case-id';
 import { bodyConstraintDrafts, parameterConstraintDrafts } from './constraint-cases';
-import { expectedAuthError, expectedClientError, expectedSuccess } from './expected-response';
+import { expectedAuthError, expectedClientError } from './expected-response';
 import { bodyDrafts, missingParameterDrafts, wrongTypeParameterDrafts } from './negative-cases';
 import { missingAuthDraft, unsupportedContentTypeDraft } from './request-level-cases';
 import { viewOperation } from './operation-view';
-import { buildValidRequest } from './valid-request';
-
-const VALUE_ORIGIN_TEXT = {
-  examples: 'this request uses its documented examples',
-  samples: 'this request carries values generated from its schemas (documented examples where there are some)',
-  none: 'this request needs no parameters or body',
-} as const;
+import { positiveCases } from './positive-cases';
+import { requestVariants } from './request-variants';
+import { successTargets } from './success-targets';
 
 export interface FoundationCaseOptions {
   /** Picks among several documented examples; the same seed always gives the same cases. Default 0. */
@@ -20,7 +16,8 @@ export interface FoundationCaseOptions {
 }
 
 /**
- * The deterministic cases of one operation: a positive case that expects the documented success answer,
+ * The deterministic cases of one operation: positive cases, one per documented success answer (each 2xx,
+ * each of its media types) and one per other documented request (named example, request media type);
  * then negative cases that expect a 4xx: a missing required parameter or body field, a wrong-typed
  * value, a value outside enum / minimum / maximum / maxLength / pattern, an undocumented content type,
  * no credentials where security is required. Same input, same output, same ids.
@@ -28,25 +25,10 @@ export interface FoundationCaseOptions {
 export function buildFoundationCases(spec: ParsedSpec, endpoint: Endpoint, options: FoundationCaseOptions = {}): TestCase[] {
   const seed = options.seed ?? 0;
   const view = viewOperation(spec.document, endpoint);
-  const valid = buildValidRequest(endpoint, view, seed);
+  const variants = requestVariants(endpoint, view, seed);
+  const valid = variants[0].valid;
   const label = operationLabel(endpoint);
-  const success = expectedSuccess(view.responses);
-  const successText = success.status !== null ? String(success.status) : `a ${success.statusClass} status`;
-
-  const positive: TestCase = {
-    id: caseId(endpoint, 'positive'),
-    endpoint: endpoint.key,
-    group: endpoint.group,
-    source: 'foundation',
-    kind: 'positive',
-    title: `${label}: returns ${successText} for a valid request`,
-    reason:
-      `The spec documents ${successText} as the success answer of ${endpoint.key}; ` +
-      VALUE_ORIGIN_TEXT[valid.valueOrigin] +
-      ', so a conforming server should answer with it.',
-    request: valid.request,
-    expect: success,
-  };
+  const positives = positiveCases(endpoint, variants, successTargets(view.responses));
 
   const clientError = expectedClientError(view.responses);
   const authError = expectedAuthError(view.responses);
@@ -71,5 +53,15 @@ export function buildFoundationCases(spec: ParsedSpec, endpoint: Endpoint, optio
     request: draft.request,
     expect: draft.kind === 'missing_auth' ? authError : clientError,
   }));
-  return [positive, ...negatives];
+  return uniqueIds([...positives, ...negatives]);
+}
+
+/** Names that differ only in characters an id cannot hold ("a b", "a-b") would share an id: number the repeats. */
+function uniqueIds(cases: TestCase[]): TestCase[] {
+  const seen = new Map<string, number>();
+  return cases.map((testCase) => {
+    const count = (seen.get(testCase.id) ?? 0) + 1;
+    seen.set(testCase.id, count);
+    return count === 1 ? testCase : { ...testCase, id: `${testCase.id}~${count}` };
+  });
 }

@@ -39,6 +39,7 @@ function documentedExample(holder: Record<string, unknown>, seed: number): { val
   return undefined;
 }
 
-function pick(seed: number, length: number): number {
+/** Which of `length` documented examples a seed picks. */
+export function pick(seed: number, length: number): number {
   return ((Math.trunc(seed) % length) + length) % length;
 }
