@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, RunningEmbedded, freshDataDir, killStrays, removeDataDir, startEmbedded, tail, waitNoPostgres } from './support/embedded-process';
+
+// The e2e project's testTimeout is not applied per project by jest 30; set it here.
+jest.setTimeout(240_000);
+
+const MiB = 1024 * 1024;
+/** The default of MAX_SPEC_BYTES and SPEC_MAX_BYTES (README, Configuration). */
+const DEFAULT_SIZE_LIMIT = 50 * MiB;
+
+/** A document nested `levels` deep below an otherwise valid header (the limit, SPEC_MAX_DEPTH, is 200). */
+function deeplyNested(levels: number): string {
+  return '{"openapi":"3.0.3","info":{"title":"deep","version":"1"},"paths":{},"x-deep":' + '{"a":'.repeat(levels) + '1' + '}'.repeat(levels) + '}';
+}
+
+/** A valid-looking JSON document of about `bytes`, made of operations with long descriptions (more than SPEC_MAX_OPERATIONS). */
+function hugeSpec(bytes: number): string {
+  const head = '{"openapi":"3.0.3","info":{"title":"huge","version":"1"},"paths":{';
+  const pad = 'x'.repeat(3_900);
+  const parts: string[] = [];
+  let size = head.length + 2;
+  for (let i = 0; ; i++) {
+    const part = `"/p${i}":{"get":{"description":"${pad}","responses":{"200":{"description":"ok"}}}}`;
+    if (size + part.length + 1 > bytes) break;
+    parts.push(part);
+    size += part.length + 1;
+  }
+  return head + parts.join(',') + '}}';
+}
+
+interface Poll {
+  status: number | string;
+  ms: number;
+}
+
+/**
+ * Hostile specs sent to the running app (the embedded process: every service in one event loop, so a
+ * parse that blocked it or a crash would show at once) while /health/ready is polled without a break
+ * and a normal petstore task runs beside them.
+ */
+describe('hostile input keeps the service healthy', () => {
+  let dataDir: string;
+  let app: RunningEmbedded | undefined;
+
+  beforeAll(() => {
+    dataDir = freshDataDir();
+  });
+
+  afterAll(async () => {
+    if (app) await app.stop('SIGTERM');
+    killStrays(app, dataDir);
+    await waitNoPostgres(dataDir, 5_000);
+    removeDataDir(dataDir);
+  });
+
+  it('answers every readiness poll with 200 and completes a petstore task while each hostile task fails with its code', async () => {
+    app = await startEmbedded({ dataDir });
+    const url = app.url;
+
+    const polls: Poll[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const t0 = Date.now();
+        const status = await fetch(`${url}/health/ready`).then(
+          (res) => res.status,
+          (error: Error) => `${error.name}: ${(error.cause as Error | undefined)?.message ?? error.message}`,
+        );
+        polls.push({ status, ms: Date.now() - t0 });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+
+    const submit = async (name: string, spec: Buffer<ArrayBuffer> | string) => {
+      const form = new FormData();
+      form.append('spec', new Blob([spec]), `${name}.json`);
+      const res = await fetch(`${url}/v1/tasks`, { method: 'POST', body: form, headers: { Prefer: 'wait=180' } });
+      return { name, status: res.status, body: await res.json() };
+    };
+
+    const hostile: [string, Buffer<ArrayBuffer> | string, number, string][] = [
+      // [name, spec, HTTP status, code: the task's error code, or the refusal's]
+      ['yaml-alias-bomb', readFileSync(join(ROOT, 'tests/fixtures/hostile/yaml-alias-bomb.yaml')), 200, 'spec_too_large'],
+      ['deep-nesting', deeplyNested(100_000), 200, 'spec_too_deep'],
+      ['huge-near-limit', hugeSpec(DEFAULT_SIZE_LIMIT - MiB), 200, 'too_many_operations'],
+      ['over-limit', Buffer.alloc(DEFAULT_SIZE_LIMIT + 1, ' '), 413, 'payload_too_large'],
+    ];
+    const t0 = Date.now();
+    const [petstore, ...answers] = await Promise.all([
+      submit('petstore', readFileSync(join(ROOT, 'tests/fixtures/petstore.yaml'))),
+      ...hostile.map(([name, spec]) => submit(name, spec)),
+    ]);
+    const wallMs = Date.now() - t0;
+    polling = false;
+    await poller;
+
+    const failedReadiness = polls.filter((p) => p.status !== 200);
+    console.log(
+      `hostile input: ${polls.length} readiness polls in ${wallMs} ms, slowest ${Math.max(...polls.map((p) => p.ms))} ms; ` +
+        answers.map((a) => `${a.name} ${a.status} ${a.body.error?.code ?? a.body.code}`).join(', '),
+    );
+    expect({ failedReadiness, logs: failedReadiness.length ? tail(app.logs) : '' }).toEqual({ failedReadiness: [], logs: '' });
+    expect(polls.length).toBeGreaterThan(hostile.length);
+
+    expect({ status: petstore.status, task: petstore.body.status, error: petstore.body.error }).toEqual({ status: 200, task: 'completed', error: null });
+    expect(petstore.body.result.caseCount).toBeGreaterThan(0);
+
+    expect(answers.map((a) => ({ name: a.name, status: a.status, code: a.body.error?.code ?? a.body.code }))).toEqual(
+      hostile.map(([name, , status, code]) => ({ name, status, code })),
+    );
+    for (const answer of answers.filter((a) => a.status === 200)) {
+      expect({ name: answer.name, task: answer.body.status, result: answer.body.result }).toEqual({ name: answer.name, task: 'failed', result: null });
+      expect(answer.body.error.message).toEqual(expect.any(String));
+    }
+
+    // Still healthy after it all, and still working: another petstore completes.
+    expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+    const again = await submit('petstore-after', readFileSync(join(ROOT, 'tests/fixtures/petstore.yaml')));
+    expect(again.body.status).toBe('completed');
+  });
+});
