@@ -70,6 +70,16 @@ export class SocketOutbox {
     this.stageOf.delete(taskId);
   }
 
+  /**
+   * True when an event may skip the outbox and go straight to the socket (for instance in a room broadcast
+   * encoded once for every socket): nothing waits here and the socket keeps up. Such an event is not seen
+   * by push, so the stage memory may lag behind; stages only move forward, so a stale stage can only make
+   * an event look like the first of its stage (kept), never hide a real first one.
+   */
+  get clear(): boolean {
+    return this.pending.size === 0 && !this.sink.backedUp();
+  }
+
   /** Events waiting (for tests and metrics). */
   get pendingEvents(): number {
     let n = 0;

@@ -5,6 +5,7 @@ import { NewTaskInput, ProgressWriter, TaskEventHub } from '@spectest/progress';
 import { RunningService } from '@spectest/runtime';
 import { randomUUID } from 'node:crypto';
 import { Socket, io } from 'socket.io-client';
+import { TaskEventsGateway } from './task-events.gateway';
 import { GatewayTestEnv, startGatewayTestEnv } from './testing/gateway-test-env';
 import { sampleTaskInput } from '../../../tests/support/task-input';
 
@@ -273,6 +274,45 @@ describe('TaskEventsGateway over a real socket.io-client (NATS, Postgres)', () =
       await c.waitFor('all three terminal events', () => ids.every((id, i) => c.seqs(id).includes(lasts[i])));
       ids.forEach((id, i) => expect(c.seqs(id)).toEqual(range(1, lasts[i])));
       expect(c.received.filter((r) => r.name === 'completed')).toHaveLength(3);
+    });
+
+    it('shares one feed per task among its sockets: each joins at its own afterSeq, mid-stream, and gets its own sequence once', async () => {
+      const gateway = running.app.get(TaskEventsGateway);
+      const hub = running.app.get(TaskEventHub);
+      const taskId = await createTask();
+      await progress(taskId, 30);
+      const early = await connect();
+      expect((await early.subscribe({ taskId })).ok).toBe(true);
+      const writing = (async () => {
+        for (let i = 0; i < 8; i++) {
+          await progress(taskId, 20);
+          await new Promise((r) => setTimeout(r, 15));
+        }
+        return complete(taskId);
+      })();
+      // Later sockets subscribe while events flow: from the start, from the middle, from the snapshot's seq.
+      const late: { c: TestClient; from: number }[] = [];
+      for (const pick of ['start', 'middle', 'snapshot'] as const) {
+        await early.waitFor('some live events', () => early.seqs(taskId).length > 40 + late.length * 30);
+        const c = await connect();
+        const snapshot = await store.getForTenant(taskId, 'acme');
+        const from = pick === 'start' ? 0 : pick === 'middle' ? 20 : snapshot!.snapshot.seq;
+        expect((await c.subscribe({ taskId, afterSeq: from })).ok).toBe(true);
+        late.push({ c, from });
+      }
+      expect(gateway.feedCount).toBe(1);
+      expect(hub.watchedTasks).toBe(1);
+      // One of them resubscribes mid-stream; the others are not disturbed.
+      const again = late[1];
+      const resumeAt = again.c.seqs(taskId).at(-1) ?? again.from;
+      expect((await again.c.subscribe({ taskId, afterSeq: resumeAt })).ok).toBe(true);
+      const last = await writing;
+      for (const c of [early, ...late.map((l) => l.c)]) await c.waitFor('the terminal event', () => c.seqs(taskId).includes(last));
+      expect(early.seqs(taskId)).toEqual(range(1, last));
+      for (const { c, from } of late) expect(c.seqs(taskId)).toEqual(range(from + 1, last));
+      const deadline = Date.now() + 3_000;
+      while ((gateway.feedCount > 0 || hub.watchedTasks > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect([gateway.feedCount, hub.watchedTasks]).toEqual([0, 0]);
     });
 
     it('refuses more tasks per socket than MAX_SUBSCRIPTIONS_PER_SOCKET with limit_exceeded', async () => {

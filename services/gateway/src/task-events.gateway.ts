@@ -1,14 +1,5 @@
 import { Inject, Logger } from '@nestjs/common';
-import {
-  Ack,
-  ConnectedSocket,
-  MessageBody,
-  OnGatewayConnection,
-  OnGatewayDisconnect,
-  OnGatewayInit,
-  SubscribeMessage,
-  WebSocketGateway,
-} from '@nestjs/websockets';
+import { OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import { Principal, TOKEN_VERIFIER, TokenVerifier } from '@spectest/auth';
 import {
   ClientToServerEvents,
@@ -16,62 +7,69 @@ import {
   ServerToClientEvents,
   SubscribeAck,
   SubscribeRequestSchema,
+  TaskEvent,
   UnsubscribeRequestSchema,
   isTerminalStatus,
 } from '@spectest/contracts';
 import { TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
-import { OpenStream, TaskEventStreams } from '@spectest/progress';
+import { TaskEventStreams } from '@spectest/progress';
 import type { Namespace, Socket } from 'socket.io';
 import { ConnectionLimiter } from './connection-limiter';
 import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
 import { SocketOutbox } from './socket-outbox';
+import { FeedMember, TaskFeed, TaskFeedDeps } from './task-feed';
+import { TokenExpiry } from './token-expiry';
 
 /**
- * One task watched by one socket. It is registered BEFORE its stream opens, so an unsubscribe, a
- * resubscribe or a disconnect that arrives during the replay cancels it instead of missing it.
+ * What the gateway keeps per socket. An idle socket (connected, nothing watched) holds only the first
+ * three: the watch state is made with the first subscribe.
  */
-class Subscription {
-  private stream?: OpenStream;
-  private closed = false;
-
-  get active(): boolean {
-    return !this.closed;
-  }
-
-  async attach(stream: OpenStream): Promise<void> {
-    if (this.closed) return stream.close();
-    this.stream = stream;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.stream?.close();
-  }
-}
-
 interface SocketData {
   principal: Principal;
-  streams: Map<string, Subscription>;
-  outbox: SocketOutbox;
   tokenKey: string;
-  expiry?: NodeJS.Timeout;
+  /** The TokenExpiry bucket of the socket, when its token expires. */
+  expiryKey?: number;
+  watch?: SocketWatch;
+}
+/** The tasks one socket watches, and its slow-consumer outbox. */
+interface SocketWatch {
+  members: Map<string, FeedMember>;
+  outbox: SocketOutbox;
 }
 type TaskSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type TaskNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
+/** A listener shared by every socket: Socket.IO calls a socket's listeners with the socket as `this`. */
+function perSocket<A extends unknown[]>(fn: (socket: TaskSocket, ...args: A) => void): (this: TaskSocket, ...args: A) => void {
+  return function (this: TaskSocket, ...args: A) {
+    fn(this, ...args);
+  };
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Socket.IO namespace /tasks (API.md): token checked at connect, `subscribe` acks with the snapshot, then
  * every event after `afterSeq` from the log and the live ones, gap- and duplicate-free; many tasks per socket.
+ *
+ * Live events of a task reach its sockets through one TaskFeed per task per process (one stream of the
+ * log, each event encoded once for all sockets). The socket handlers are bound once per gateway, not
+ * through Nest's per-socket message pipelines (an rxjs chain per handler per socket), and nothing is
+ * allocated for a socket until it subscribes: what an idle socket costs is mostly Socket.IO's own.
  */
-@WebSocketGateway({ namespace: SOCKET_NAMESPACE, cors: { origin: true } })
-export class TaskEventsGateway implements OnGatewayInit<TaskNamespace>, OnGatewayConnection<TaskSocket>, OnGatewayDisconnect<TaskSocket> {
+@WebSocketGateway({
+  namespace: SOCKET_NAMESPACE,
+  cors: { origin: true },
+  // Clients send only subscribe/unsubscribe: a few hundred bytes. A bigger message ends the connection.
+  maxHttpBufferSize: 64 * 1024,
+})
+export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
   private readonly logger = new Logger(TaskEventsGateway.name);
   private readonly limiter: ConnectionLimiter;
+  private readonly expiry = new TokenExpiry<TaskSocket>((socket) => socket.disconnect(true));
+  private readonly feeds = new Map<string, TaskFeed>();
+  private readonly feedDeps: TaskFeedDeps;
   private nsp?: TaskNamespace;
 
   constructor(
@@ -81,10 +79,26 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace>, OnGatewa
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {
     this.limiter = new ConnectionLimiter(config.MAX_CONNECTIONS_PER_TOKEN);
+    this.feedDeps = {
+      streams,
+      store: tasks,
+      broadcast: (taskId, except, e) => this.broadcast(taskId, except, e),
+      memberDone: (m) => this.release(m.socket as TaskSocket, m),
+      retired: (feed) => {
+        if (this.feeds.get(feed.taskId) === feed) this.feeds.delete(feed.taskId);
+      },
+      warn: (detail, msg) => this.logger.warn(detail, msg),
+    };
   }
 
   afterInit(nsp: TaskNamespace): void {
     this.nsp = nsp;
+    // Socket.IO keeps the HTTP request of every connection for the connection's life (socket.request).
+    // Nothing here reads it after the handshake (socket.handshake keeps the auth payload, the address and
+    // the time), so it is let go: it was about a tenth of an idle socket.
+    nsp.server.engine.on('connection', (raw: { request: unknown }) => {
+      raw.request = null;
+    });
     nsp.use((socket, next) => {
       const raw = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
       const token = typeof raw === 'string' && raw.length > 0 ? raw : null;
@@ -100,18 +114,57 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace>, OnGatewa
             return next(err);
           }
           socket.data.principal = principal;
-          socket.data.streams = new Map();
           socket.data.tokenKey = tokenKey;
           next();
         },
         () => next(new Error('unauthorized')),
       );
     });
+    // One function of each kind for every socket (no closure per socket).
+    const onSubscribe = perSocket((socket, body: unknown, ack?: (res: SubscribeAck) => void) => {
+      this.subscribe(socket, body, ack).catch((err) => this.logger.error({ err: String(err) }, 'subscribe failed'));
+    });
+    const onUnsubscribe = perSocket((socket, body: unknown, ack?: (res: { ok: boolean }) => void) => this.unsubscribe(socket, body, ack));
+    const onDisconnect = perSocket((socket) => this.disconnected(socket));
+    nsp.on('connection', (socket) => {
+      metrics.socketsConnected().inc();
+      this.limiter.opened(socket.data.tokenKey);
+      const { expiresAt } = socket.data.principal;
+      // A token that expires while connected ends the socket; the client reconnects with a fresh one.
+      if (expiresAt !== null) socket.data.expiryKey = this.expiry.add(socket, expiresAt);
+      socket.on('subscribe', onSubscribe);
+      socket.on('unsubscribe', onUnsubscribe);
+      socket.on('disconnect', onDisconnect);
+    });
   }
 
-  handleConnection(socket: TaskSocket): void {
-    metrics.socketsConnected().inc();
-    this.limiter.opened(socket.data.tokenKey);
+  /** Slow-consumer figures over this replica's sockets: events waiting now, progress events coalesced so far. */
+  outboxStats(): { pendingEvents: number; coalesced: number } {
+    let pendingEvents = 0;
+    let coalesced = 0;
+    for (const socket of this.nsp?.sockets.values() ?? []) {
+      pendingEvents += socket.data.watch?.outbox.pendingEvents ?? 0;
+      coalesced += socket.data.watch?.outbox.coalesced ?? 0;
+    }
+    return { pendingEvents, coalesced };
+  }
+
+  /** Tasks with a live feed in this process (for tests and metrics). */
+  get feedCount(): number {
+    return this.feeds.size;
+  }
+
+  private disconnected(socket: TaskSocket): void {
+    metrics.socketsConnected().dec();
+    this.limiter.closed(socket.data.tokenKey);
+    if (socket.data.expiryKey !== undefined) this.expiry.remove(socket, socket.data.expiryKey);
+    const watch = socket.data.watch;
+    if (!watch) return;
+    for (const m of [...watch.members.values()]) this.release(socket, m);
+  }
+
+  private watchOf(socket: TaskSocket): SocketWatch {
+    if (socket.data.watch) return socket.data.watch;
     const limit = this.config.SOCKET_BUFFER_LIMIT;
     // engine.io's packets not yet handed to the transport; typed private, but it is the one signal of a
     // client that does not read (the transport takes a new batch only when the last one was written).
@@ -120,39 +173,26 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace>, OnGatewa
       backedUp: () => engine.writeBuffer.length > limit,
       send: (e) => socket.emit(e.type, e),
     });
-    socket.data.outbox = outbox;
     // engine.io emits drain when its buffer went to the transport: room again for what waits.
     socket.conn.on('drain', () => outbox.flush());
-    const { expiresAt } = socket.data.principal;
-    if (expiresAt !== null) {
-      // A token that expires while connected ends the socket; the client reconnects with a fresh one.
-      const ms = Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - Date.now()));
-      socket.data.expiry = setTimeout(() => socket.disconnect(true), ms);
-    }
+    return (socket.data.watch = { members: new Map(), outbox });
   }
 
-  async handleDisconnect(socket: TaskSocket): Promise<void> {
-    metrics.socketsConnected().dec();
-    this.limiter.closed(socket.data.tokenKey);
-    clearTimeout(socket.data.expiry);
-    const streams = [...(socket.data.streams?.values() ?? [])];
-    socket.data.streams?.clear();
-    await Promise.all(streams.map((s) => s.close()));
+  private broadcast(taskId: string, except: string[] | undefined, e: TaskEvent): void {
+    const nsp = this.nsp;
+    if (!nsp) return;
+    (except ? nsp.to(taskId).except(except) : nsp.to(taskId)).emit(e.type, e);
   }
 
-  /** Slow-consumer figures over this replica's sockets: events waiting now, progress events coalesced so far. */
-  outboxStats(): { pendingEvents: number; coalesced: number } {
-    let pendingEvents = 0;
-    let coalesced = 0;
-    for (const socket of this.nsp?.sockets.values() ?? []) {
-      pendingEvents += socket.data.outbox?.pendingEvents ?? 0;
-      coalesced += socket.data.outbox?.coalesced ?? 0;
-    }
-    return { pendingEvents, coalesced };
+  /** Forgets one subscription of a socket: out of its feed (the feed closes with its last member). */
+  private release(socket: TaskSocket, member: FeedMember): void {
+    const members = socket.data.watch?.members;
+    if (members?.get(member.taskId) === member) members.delete(member.taskId);
+    member.closed = true;
+    member.feed?.remove(member);
   }
 
-  @SubscribeMessage('subscribe')
-  async subscribe(@ConnectedSocket() socket: TaskSocket, @MessageBody() body: unknown, @Ack() ack?: (res: SubscribeAck) => void): Promise<void> {
+  private async subscribe(socket: TaskSocket, body: unknown, ack?: (res: SubscribeAck) => void): Promise<void> {
     const reply = (res: SubscribeAck) => (typeof ack === 'function' ? ack(res) : undefined);
     const req = SubscribeRequestSchema.safeParse(body);
     if (!req.success) return reply({ ok: false, error: { code: 'invalid', message: req.error.issues[0]?.message } });
@@ -160,54 +200,45 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace>, OnGatewa
     if (!UUID.test(taskId)) return reply({ ok: false, error: { code: 'not_found' } });
     const record = await this.tasks.getForTenant(taskId, socket.data.principal.tenant);
     if (!record || !socket.connected) return reply({ ok: false, error: { code: 'not_found' } });
-    if (afterSeq > record.snapshot.seq) {
-      return reply({ ok: false, error: { code: 'invalid', message: `afterSeq ${afterSeq} is beyond the last event (${record.snapshot.seq})` } });
+    const { snapshot } = record;
+    if (afterSeq > snapshot.seq) {
+      return reply({ ok: false, error: { code: 'invalid', message: `afterSeq ${afterSeq} is beyond the last event (${snapshot.seq})` } });
     }
-    const streams = socket.data.streams;
-    const previous = streams.get(taskId);
-    if (!previous && streams.size >= this.config.MAX_SUBSCRIPTIONS_PER_SOCKET) {
+    const watch = this.watchOf(socket);
+    const previous = watch.members.get(taskId);
+    if (!previous && watch.members.size >= this.config.MAX_SUBSCRIPTIONS_PER_SOCKET) {
       return reply({ ok: false, error: { code: 'limit_exceeded', message: `at most ${this.config.MAX_SUBSCRIPTIONS_PER_SOCKET} tasks per socket` } });
     }
-    const subscription = new Subscription();
-    streams.set(taskId, subscription);
-    await previous?.close();
-    // Whatever of the old subscription still waits would break the new one's order (seq > afterSeq, ascending).
-    if (previous) socket.data.outbox.forget(taskId);
+    if (previous) {
+      this.release(socket, previous);
+      // Whatever of the old subscription still waits would break the new one's order (seq > afterSeq, ascending).
+      watch.outbox.forget(taskId);
+    }
     // The ack goes first, so the client holds the snapshot before any replayed event arrives.
-    reply({ ok: true, snapshot: record.snapshot });
-    const release = () => {
-      if (streams.get(taskId) === subscription) streams.delete(taskId);
-      subscription.close().catch((err) => this.logger.warn({ taskId, err: String(err) }, 'closing a task stream failed'));
-    };
-    if (isTerminalStatus(record.snapshot.status) && afterSeq === record.snapshot.seq) {
-      // The client has seen the terminal event: nothing can follow, so no stream to keep open.
-      release();
-      return;
+    reply({ ok: true, snapshot });
+    const ended = isTerminalStatus(snapshot.status);
+    // The client has seen the terminal event: nothing can follow, nothing to keep.
+    if (ended && afterSeq === snapshot.seq) return;
+    let feed = ended ? undefined : this.feeds.get(taskId);
+    if (!feed) {
+      // An ended task gets a feed of its own that only reads the log (no stream), kept out of the map.
+      feed = new TaskFeed(taskId, snapshot.seq, ended, this.feedDeps);
+      if (!ended) this.feeds.set(taskId, feed);
+      void feed.open();
     }
-    try {
-      const stream = await this.streams.open(
-        taskId,
-        afterSeq,
-        (e) => {
-          if (subscription.active) socket.data.outbox.push(e);
-        },
-        // After the terminal event nothing more can come: free the broker subscription and the slot.
-        release,
-      );
-      await subscription.attach(stream);
-    } catch (err) {
-      this.logger.error({ taskId, err: String(err) }, 'could not open the task stream');
-      release();
-    }
+    const member = new FeedMember(taskId, socket, watch.outbox, afterSeq);
+    watch.members.set(taskId, member);
+    feed.add(member);
   }
 
-  @SubscribeMessage('unsubscribe')
-  async unsubscribe(@ConnectedSocket() socket: TaskSocket, @MessageBody() body: unknown, @Ack() ack?: (res: { ok: boolean }) => void): Promise<void> {
+  private unsubscribe(socket: TaskSocket, body: unknown, ack?: (res: { ok: boolean }) => void): void {
     const req = UnsubscribeRequestSchema.safeParse(body);
-    const stream = req.success ? socket.data.streams.get(req.data.taskId) : undefined;
-    if (req.success) socket.data.streams.delete(req.data.taskId);
-    await stream?.close();
-    if (req.success) socket.data.outbox.forget(req.data.taskId);
+    const watch = socket.data.watch;
+    if (req.success && watch) {
+      const member = watch.members.get(req.data.taskId);
+      if (member) this.release(socket, member);
+      watch.outbox.forget(req.data.taskId);
+    }
     if (typeof ack === 'function') ack({ ok: req.success });
   }
 }
