@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { ArtifactChunkEntity } from './entities/artifact-chunk.entity';
 import { ArtifactEntity } from './entities/artifact.entity';
 import { SpecEntity } from './entities/spec.entity';
 import { TaskCaseEntity } from './entities/task-case.entity';
@@ -7,9 +8,10 @@ import { TaskEventEntity } from './entities/task-event.entity';
 import { TaskEntity } from './entities/task.entity';
 import { InitialSchema1732550400000 } from './migrations/1732550400000-initial-schema';
 import { AiUsage1764028800000 } from './migrations/1764028800000-ai-usage';
+import { ArtifactChunks1795564800000 } from './migrations/1795564800000-artifact-chunks';
 
-export const ENTITIES = [TaskEntity, TaskEventEntity, SpecEntity, TaskDocumentEntity, TaskCaseEntity, ArtifactEntity];
-export const MIGRATIONS = [InitialSchema1732550400000, AiUsage1764028800000];
+export const ENTITIES = [TaskEntity, TaskEventEntity, SpecEntity, TaskDocumentEntity, TaskCaseEntity, ArtifactEntity, ArtifactChunkEntity];
+export const MIGRATIONS = [InitialSchema1732550400000, AiUsage1764028800000, ArtifactChunks1795564800000];
 
 export interface DatabaseOptions {
   url: string;

@@ -150,24 +150,6 @@ describe('persistence against a real Postgres', () => {
     await expect(ds.getRepository(TaskEventEntity).insert({ ...rows[0] })).rejects.toThrow();
   });
 
-  it('stores artifacts idempotently with size and sha256', async () => {
-    const artifacts = new PostgresArtifactStore(ds);
-    const { taskId } = await insertTask();
-    expect(await artifacts.head(taskId)).toBeNull();
-    expect(await artifacts.get(taskId)).toBeNull();
-    const zip = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 1, 2, 255]);
-    const sha = createHash('sha256').update(zip).digest('hex');
-    expect(await artifacts.put(taskId, zip)).toEqual({ bytes: zip.length, sha256: sha });
-    const again = Buffer.from('other bytes');
-    await artifacts.put(taskId, zip);
-    expect(await artifacts.head(taskId)).toEqual({ bytes: zip.length, sha256: sha });
-    expect(await artifacts.get(taskId)).toEqual({ bytes: zip.length, sha256: sha, content: zip });
-    await artifacts.put(taskId, again);
-    expect((await artifacts.get(taskId))?.content).toEqual(again);
-    const [{ n }] = await ds.query('SELECT count(*)::int AS n FROM artifacts WHERE task_id = $1', [taskId]);
-    expect(n).toBe(1);
-  });
-
   it('saves the document and replaces the cases of one source without touching the others', async () => {
     const gen = new GenerationStore(ds);
     const { taskId } = await insertTask();

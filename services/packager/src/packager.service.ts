@@ -1,14 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppError, TaskEvent, TaskOptionsSchema, TaskResult, TaskSnapshot, isTerminalStatus } from '@spectest/contracts';
+import { AppError, TaskEvent, TaskOptions, TaskOptionsSchema, TaskResult, TaskSnapshot, TestCase, isTerminalStatus } from '@spectest/contracts';
 import { ARTIFACT_STORE, ArtifactStore, GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
-import { ArtifactFile, buildArtifactFiles, zipArtifact } from '@spectest/testgen';
+import { ArtifactEntry, ArtifactInput, artifactEntries, zipArtifactStream } from '@spectest/testgen';
+import { Readable } from 'node:stream';
 import { PACKAGER_CONFIG, PackagerConfig } from './packager.config';
 
 /**
  * The packaging stage: cases -> runnable node:test project, Postman collection, cases.json, REPORT.md
- * -> one deterministic ZIP, stored, then the terminal `completed` event.
+ * -> one deterministic ZIP, streamed into the artifact store as it is made (each file produced when its
+ * turn comes, then let go), then the terminal `completed` event.
  */
 @Injectable()
 export class PackagerService {
@@ -48,25 +50,9 @@ export class PackagerService {
     if (!doc) throw new AppError('worker_failed', 'the parsed document of this task is missing');
     const cases = await this.generation.loadCases(taskId);
     const etaError = etaErrorOf(await this.tasks.findLastEvent(taskId, 'enhancing.done'));
-    const files = buildArtifactFiles({
-      title: doc.title,
-      version: doc.version,
-      document: doc.document,
-      cases,
-      formats: options.formats ?? ['node-test', 'postman'],
-      report: {
-        warnings: snapshot.warnings,
-        stageTimings: snapshot.stages
-          .filter((s) => s.durationMs !== null)
-          .map((s) => ({ stage: s.name, durationMs: s.durationMs ?? 0 })),
-        model: options.ai && options.ai.provider !== 'none' ? `${options.ai.provider}:${options.ai.model ?? 'default'}` : null,
-        tokens: snapshot.tokens.total > 0 ? snapshot.tokens : undefined,
-        etaError,
-      },
-    });
-    await reporter.report({ messageKey: 'packaging.zip', messageParams: { files: 0, totalFiles: files.length, bytes: 0 }, stageProgress: 0.5 });
-    const zip = await this.zipWithProgress(files, reporter);
-    const stored = await this.artifacts.put(taskId, zip);
+    const entries = artifactEntries(artifactInput(snapshot, options, doc, cases, etaError));
+    await reporter.report({ messageKey: 'packaging.zip', messageParams: { files: 0, totalFiles: entries.length, bytes: 0 }, stageProgress: 0.5 });
+    const stored = await this.artifacts.put(taskId, this.zipWithProgress(entries, reporter));
     const aiCaseCount = cases.filter((c) => c.source === 'ai').length;
     const result: TaskResult = {
       caseCount: cases.length,
@@ -76,10 +62,10 @@ export class PackagerService {
     };
     await reporter.report({
       messageKey: 'packaging.done',
-      messageParams: { files: files.length, bytes: stored.bytes },
+      messageParams: { files: entries.length, bytes: stored.bytes },
       stageProgress: 0.9,
     });
-    this.logger.log({ taskId, bytes: stored.bytes, files: files.length, cases: cases.length }, 'artifact stored');
+    this.logger.log({ taskId, bytes: stored.bytes, files: entries.length, cases: cases.length }, 'artifact stored');
     const done = await this.writer.report(taskId, {
       type: 'completed',
       stage: 'packaging',
@@ -92,26 +78,25 @@ export class PackagerService {
   }
 
   /**
-   * Zips while telling the task how far it is: files written and ZIP bytes, a few events a second at
-   * most (coalesced), stage progress 0.5 -> 0.9. One update in flight at a time; a refusal (task ended)
-   * surfaces after the ZIP is done, as TaskEndedError.
+   * The ZIP stream, telling the task how far it is: files written and ZIP bytes, a few events a second at
+   * most (coalesced), stage progress 0.5 -> 0.9. One update in flight at a time. A refusal (the task
+   * ended: cancelled, timed out) ends the stream with that error, so the store keeps nothing and the
+   * stage stops without zipping the rest.
    */
-  private async zipWithProgress(files: ArtifactFile[], reporter: StageReporter): Promise<Buffer> {
-    let inFlight: Promise<unknown> | null = null;
-    let refused: unknown = null;
-    const zip = await zipArtifact(files, (progress) => {
-      if (inFlight || refused) return;
-      inFlight = reporter
+  private zipWithProgress(entries: ArtifactEntry[], reporter: StageReporter): Readable {
+    let inFlight = false;
+    const zip: Readable = zipArtifactStream(entries, (progress) => {
+      if (inFlight || zip.destroyed) return;
+      inFlight = true;
+      reporter
         .reportCoalesced({
           messageKey: 'packaging.zip',
           messageParams: { files: progress.filesWritten, totalFiles: progress.totalFiles, bytes: progress.bytes },
           stageProgress: 0.5 + (0.4 * progress.filesWritten) / Math.max(1, progress.totalFiles),
         })
-        .catch((error: unknown) => (refused = error))
-        .finally(() => (inFlight = null));
+        .catch((error: unknown) => zip.destroy(error instanceof Error ? error : new Error(String(error))))
+        .finally(() => (inFlight = false));
     });
-    await inFlight;
-    if (refused) throw refused;
     return zip;
   }
 
@@ -119,6 +104,33 @@ export class PackagerService {
     const path = `/v1/tasks/${taskId}/artifact`;
     return this.config.PUBLIC_BASE_URL ? new URL(path, this.config.PUBLIC_BASE_URL).toString() : path;
   }
+}
+
+/**
+ * What the artifact is made of: a pure function of the task's stored inputs (document, cases, options)
+ * and of what its run measured (stage timings, tokens, ETA error, warnings), which only REPORT.md shows.
+ */
+export function artifactInput(
+  snapshot: TaskSnapshot,
+  options: TaskOptions,
+  doc: { title: string; version: string; document: unknown },
+  cases: TestCase[],
+  etaError: ArtifactInput['report']['etaError'],
+): ArtifactInput {
+  return {
+    title: doc.title,
+    version: doc.version,
+    document: doc.document,
+    cases,
+    formats: options.formats ?? ['node-test', 'postman'],
+    report: {
+      warnings: snapshot.warnings,
+      stageTimings: snapshot.stages.filter((s) => s.durationMs !== null).map((s) => ({ stage: s.name, durationMs: s.durationMs ?? 0 })),
+      model: options.ai && options.ai.provider !== 'none' ? `${options.ai.provider}:${options.ai.model ?? 'default'}` : null,
+      tokens: snapshot.tokens.total > 0 ? snapshot.tokens : undefined,
+      etaError,
+    },
+  };
 }
 
 /** The enhancer measured its ETA error and put it in the `enhancing.done` event; the report states it. */

@@ -6,7 +6,24 @@ import { readFile } from 'node:fs/promises';
 import * as yauzl from 'yauzl';
 import Ajv2020 from 'ajv/dist/2020';
 import { CASE_KINDS, TestCase } from '@spectest/contracts';
-import { ArtifactInput, ParsedSpec, ZipProgress, buildArtifactFiles, buildFoundationCases, readSpec, zipArtifact, stopSpecValidator } from '../index';
+import { createHash } from 'node:crypto';
+import {
+  ArtifactEntry,
+  ArtifactInput,
+  ParsedSpec,
+  ZipProgress,
+  artifactEntries,
+  buildArtifactFiles,
+  buildFoundationCases,
+  entryText,
+  readSpec,
+  zipArtifact,
+  zipArtifactStream,
+  stopSpecValidator,
+} from '../index';
+import { nodeTestProjectFiles } from './node-test-project';
+import { postmanCollection } from './postman-collection';
+import { utf8Chunks } from './zip-artifact';
 
 jest.setTimeout(30_000);
 afterAll(() => stopSpecValidator());
@@ -205,6 +222,52 @@ describe('artifact files and ZIP', () => {
     const content = 'a'.repeat((1 << 20) - 1) + '😀é' + 'b'.repeat(1000);
     const zip = await zipArtifact([{ path: 'big.txt', content }]);
     expect((await zipEntries(zip)).get('big.txt')).toBe(content);
+  });
+
+  it('produces each entry only when the ZIP reaches it, with the texts an eager build gives', async () => {
+    const entries = artifactEntries(input);
+    const produced: string[] = [];
+    const watched: ArtifactEntry[] = entries.map((e) => ({ path: e.path, content: () => (produced.push(e.path), e.content()) }));
+    expect(produced).toEqual([]);
+    const zip = await zipArtifact(watched);
+    expect(produced).toEqual(entries.map((e) => e.path));
+    const texts = new Map(entries.map((e) => [e.path, entryText(e)]));
+    // Built one group at a time, the node:test project is what the one-pass builder gives for all cases.
+    for (const file of nodeTestProjectFiles(input.title, input.version, input.cases, input.document)) expect(texts.get(file.path)).toBe(file.content);
+    // JSON files are produced in pieces; their text is JSON.stringify's, byte for byte.
+    const pretty = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
+    expect(texts.get('openapi.json')).toBe(pretty(input.document));
+    expect(texts.get('postman/collection.json')).toBe(pretty(postmanCollection(input.title, input.version, input.cases, input.document)));
+    const casesJson = texts.get('cases.json')!;
+    expect(casesJson).toBe(pretty(JSON.parse(casesJson)));
+    expect(zip.equals(await zipArtifact(buildArtifactFiles(input)))).toBe(true);
+  });
+
+  it('streams the same bytes as the buffered ZIP, at the pace of its reader', async () => {
+    const stream = zipArtifactStream(artifactEntries(input));
+    const hash = createHash('sha256');
+    let chunks = 0;
+    for await (const chunk of stream) {
+      hash.update(chunk as Buffer);
+      chunks++;
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(chunks).toBeGreaterThan(1);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(await zipArtifact(artifactEntries(input))).digest('hex'));
+  });
+
+  it('ends the stream with the error of an entry that cannot be produced', async () => {
+    const broken: ArtifactEntry = { path: 'b.txt', content: () => { throw new Error('no text for b.txt'); } };
+    const stream = zipArtifactStream([{ path: 'a.txt', content: 'a' }, broken, { path: 'c.txt', content: 'c' }]);
+    await expect((async () => { for await (const _chunk of stream) { /* drain */ } })()).rejects.toThrow('no text for b.txt');
+  });
+
+  it('encodes pieces as the whole text would be, even with a surrogate pair across two pieces', () => {
+    const text = 'x😀y' + 'é'.repeat(10) + '😀';
+    const pieces = ['x\ud83d', '\ude00y' + 'é'.repeat(10) + '\ud83d', '\ude00'];
+    expect(pieces.join('')).toBe(text);
+    expect(Buffer.concat([...utf8Chunks(pieces)]).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    expect(Buffer.concat([...utf8Chunks(['a\ud83d'])]).equals(Buffer.from('a\ud83d', 'utf8'))).toBe(true);
   });
 
   it('keeps generated code valid when spec text tries to break out of it', async () => {

@@ -1,33 +1,77 @@
-import { ARTIFACT_FORMATS, ArtifactFile, ArtifactInput } from './artifact.types';
-import { nodeTestProjectFiles } from './node-test-project';
+import { stringifyChunked } from '@discoveryjs/json-ext';
+import { TestCase } from '@spectest/contracts';
+import { ARTIFACT_FORMATS, ArtifactEntry, ArtifactFile, ArtifactInput } from './artifact.types';
+import { byGroup, nodeTestProjectFiles } from './node-test-project';
 import { postmanCollection, postmanEnvironment } from './postman-collection';
 import { casesJsonSchema } from './cases-json-schema';
 import { reportMarkdown } from './report-markdown';
 import { oneLine } from './text-safety';
 
-/** Every file of the artifact, sorted by path. Same input, same files, byte for byte. */
-export function buildArtifactFiles(input: ArtifactInput): ArtifactFile[] {
+/**
+ * Every file of the artifact, sorted by path, each produced only when asked for (see ArtifactEntry).
+ * Same input, same entries, byte for byte: nothing here reads a clock or a random source.
+ */
+export function artifactEntries(input: ArtifactInput): ArtifactEntry[] {
   const formats = ARTIFACT_FORMATS.filter((f) => (input.formats?.length ? input.formats : ARTIFACT_FORMATS).includes(f));
-  const { title, version, cases } = input;
-  const files: ArtifactFile[] = [
-    { path: 'README.md', content: rootReadme(title, version, formats) },
-    { path: 'REPORT.md', content: reportMarkdown(title, version, cases, formats, input.report) },
-    { path: 'cases.json', content: json({ $schema: './cases.schema.json', title, version, caseCount: cases.length, cases }) },
-    { path: 'cases.schema.json', content: json(casesJsonSchema()) },
-    { path: 'openapi.json', content: json(input.document) },
+  const { title, version, cases, document } = input;
+  const entries: ArtifactEntry[] = [
+    { path: 'README.md', content: () => rootReadme(title, version, formats) },
+    { path: 'REPORT.md', content: () => reportMarkdown(title, version, cases, formats, input.report) },
+    { path: 'cases.json', content: () => jsonText({ $schema: './cases.schema.json', title, version, caseCount: cases.length, cases }) },
+    { path: 'cases.schema.json', content: () => jsonText(casesJsonSchema()) },
+    { path: 'openapi.json', content: () => jsonText(document) },
   ];
-  if (formats.includes('node-test')) files.push(...nodeTestProjectFiles(title, version, cases, input.document));
+  if (formats.includes('node-test')) entries.push(...nodeTestEntries(title, version, cases, document));
   if (formats.includes('postman')) {
-    files.push(
-      { path: 'postman/collection.json', content: json(postmanCollection(title, version, cases, input.document)) },
-      { path: 'postman/environment.json', content: json(postmanEnvironment(title, version, input.document)) },
+    entries.push(
+      { path: 'postman/collection.json', content: () => jsonText(postmanCollection(title, version, cases, document)) },
+      { path: 'postman/environment.json', content: () => jsonText(postmanEnvironment(title, version, document)) },
     );
   }
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-function json(value: unknown): string {
-  return JSON.stringify(value, null, 2) + '\n';
+/** Every file of the artifact with its whole text, sorted by path (for tests and small inputs; the packager streams entries). */
+export function buildArtifactFiles(input: ArtifactInput): ArtifactFile[] {
+  return artifactEntries(input).map((entry) => ({ path: entry.path, content: entryText(entry) }));
+}
+
+export function entryText(entry: ArtifactEntry): string {
+  const content = entry.content();
+  return typeof content === 'string' ? content : [...content].join('');
+}
+
+/** Pretty JSON (2 spaces, trailing newline), the same text as JSON.stringify, produced in pieces of about 256 KiB. */
+function* jsonText(value: unknown): Generator<string> {
+  yield* stringifyChunked(value, { space: 2, highWaterMark: 256 * 1024 });
+  yield '\n';
+}
+
+/**
+ * tests/: one entry per endpoint group, built from that group's cases alone when its turn comes. The
+ * support files (package.json, README with the case count, runtime, security.json) come from one pass
+ * over every case, made when the first of them is zipped; of that pass only those few small texts are kept.
+ */
+function nodeTestEntries(title: string, version: string, cases: TestCase[], document: unknown): ArtifactEntry[] {
+  const groups = [...byGroup(cases)].map(([group, groupCases]) => ({ path: `tests/${group}.test.js`, groupCases }));
+  const groupPaths = new Set(groups.map((g) => g.path));
+  let support: Map<string, string> | null = null;
+  const supportText = (path: string) => {
+    support ??= new Map(
+      nodeTestProjectFiles(title, version, cases, document)
+        .filter((file) => !groupPaths.has(file.path))
+        .map((file) => [file.path, file.content]),
+    );
+    return support.get(path) ?? '';
+  };
+  const supportPaths = nodeTestProjectFiles(title, version, [], document).map((file) => file.path);
+  return [
+    ...supportPaths.map((path) => ({ path, content: () => supportText(path) })),
+    ...groups.map(({ path, groupCases }) => ({
+      path,
+      content: () => nodeTestProjectFiles(title, version, groupCases, document).find((file) => file.path === path)?.content ?? '',
+    })),
+  ];
 }
 
 function rootReadme(title: string, version: string, formats: string[]): string {

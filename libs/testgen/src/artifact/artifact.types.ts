@@ -28,3 +28,14 @@ export interface ArtifactFile {
   path: string;
   content: string;
 }
+
+/**
+ * A file of the artifact whose text is produced only when the ZIP reaches it, and let go once written,
+ * so a big spec never holds every file at once. `content` is called once per ZIP; it returns the whole
+ * text or its pieces in order (their concatenation is the file).
+ */
+export interface ArtifactEntry {
+  /** POSIX path inside the ZIP. */
+  path: string;
+  content: () => string | Iterable<string>;
+}

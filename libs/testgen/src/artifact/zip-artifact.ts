@@ -1,9 +1,10 @@
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { ZipFile } from 'yazl';
-import { ArtifactFile } from './artifact.types';
+import { ArtifactEntry, ArtifactFile } from './artifact.types';
 
 // Built from local fields so the DOS timestamp is the same in every time zone; the UTC extra field is off.
 const FIXED_MTIME = new Date(2000, 0, 1, 0, 0, 0);
+const ENTRY_OPTIONS = { mtime: FIXED_MTIME, mode: 0o100644, compress: true, forceDosTimestamp: true };
 
 export interface ZipProgress {
   /** Entries fully written to the ZIP so far. */
@@ -14,20 +15,40 @@ export interface ZipProgress {
 }
 
 /**
- * Zips the files in path order with a fixed timestamp and mode: the same files give byte-identical ZIPs.
- * Entries are deflated one after another, each encoded in 1 MiB slices only when its turn comes, so
- * beside the file texts about one slice is in flight (yazl's addBuffer would deflate every file at once
- * and hold all raw and compressed copies; one Buffer of a 60 MB openapi.json was itself 60 MB more).
- * `onProgress` is called as each file is written.
+ * The ZIP of `entries` as a stream: entries in path order, fixed timestamp and mode, so the same entries
+ * give byte-identical ZIPs. An entry's text is produced only when its turn comes (entries are zipped one
+ * after another), encoded in slices of at most 1 MiB and deflated as it goes, then let go: beside what the
+ * caller holds, about one file's text and a few slices are in memory. The stream's consumer sets the pace
+ * (backpressure reaches the producers of the texts). `onProgress` is called as each file is written and
+ * once at the end with the final byte count. An entry whose content throws ends the stream with that error.
  */
-export function zipArtifact(files: ArtifactFile[], onProgress?: (progress: ZipProgress) => void): Promise<Buffer> {
+export function zipArtifactStream(entries: readonly (ArtifactEntry | ArtifactFile)[], onProgress?: (progress: ZipProgress) => void): Readable {
   const zip = new ZipFile();
-  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const progress: ZipProgress = { filesWritten: 0, totalFiles: sorted.length, bytes: 0 };
-  for (const file of sorted) {
-    const options = { mtime: FIXED_MTIME, mode: 0o100644, compress: true, forceDosTimestamp: true };
-    zip.addReadStreamLazy(file.path, options, (callback) => {
-      const stream = Readable.from(utf8Chunks(file.content), { objectMode: false });
+  const output = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      progress.bytes += chunk.length;
+      callback(null, chunk);
+    },
+    flush(callback) {
+      onProgress?.({ ...progress });
+      callback();
+    },
+  });
+  const fail = (error: unknown) => output.destroy(error instanceof Error ? error : new Error(String(error)));
+  zip.on('error', fail);
+  for (const entry of sorted) {
+    zip.addReadStreamLazy(entry.path, ENTRY_OPTIONS, (callback) => {
+      let pieces: string | Iterable<string>;
+      try {
+        pieces = typeof entry.content === 'function' ? entry.content() : entry.content;
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      const stream = Readable.from(utf8Chunks(typeof pieces === 'string' ? [pieces] : pieces), { objectMode: false });
+      stream.on('error', fail);
       stream.on('end', () => {
         progress.filesWritten++;
         onProgress?.({ ...progress });
@@ -36,29 +57,44 @@ export function zipArtifact(files: ArtifactFile[], onProgress?: (progress: ZipPr
     });
   }
   zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      progress.bytes += chunk.length;
-    });
-    zip.outputStream.on('error', reject);
-    zip.outputStream.on('end', () => {
-      onProgress?.({ ...progress });
-      resolve(Buffer.concat(chunks, progress.bytes));
-    });
-  });
+  zip.outputStream.pipe(output);
+  return output;
+}
+
+/** The whole ZIP in one Buffer (tests, small inputs). Same bytes as zipArtifactStream. */
+export async function zipArtifact(entries: readonly (ArtifactEntry | ArtifactFile)[], onProgress?: (progress: ZipProgress) => void): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of zipArtifactStream(entries, onProgress)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 const SLICE_CHARS = 1 << 20;
 
-/** UTF-8 bytes of `text`, a slice at a time; slices end before a lone high surrogate so no pair is split. */
-function* utf8Chunks(text: string): Generator<Buffer> {
-  for (let start = 0; start < text.length; ) {
-    let end = Math.min(start + SLICE_CHARS, text.length);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
-    yield Buffer.from(text.slice(start, end), 'utf8');
-    start = end;
+/**
+ * UTF-8 bytes of the concatenated pieces, at most SLICE_CHARS characters at a time. A high surrogate that
+ * ends a piece or a slice waits for the next one, so a pair is never split: the bytes equal those of the
+ * whole text encoded at once.
+ */
+export function* utf8Chunks(pieces: Iterable<string>): Generator<Buffer> {
+  let carry = '';
+  for (const piece of pieces) {
+    const text = carry + piece;
+    carry = '';
+    let start = 0;
+    while (start < text.length) {
+      let end = Math.min(start + SLICE_CHARS, text.length);
+      if (isHighSurrogate(text.charCodeAt(end - 1))) end--;
+      if (end === start) {
+        carry = text.slice(start);
+        break;
+      }
+      yield Buffer.from(text.slice(start, end), 'utf8');
+      start = end;
+    }
   }
+  if (carry) yield Buffer.from(carry, 'utf8');
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }

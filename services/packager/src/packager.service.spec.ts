@@ -1,0 +1,177 @@
+import { Logger } from '@nestjs/common';
+import { TaskEvent, TaskSnapshot, TestCase } from '@spectest/contracts';
+import { ArtifactStore, GenerationStore, PostgresArtifactStore, TaskStore, createDataSource, runMigrations } from '@spectest/persistence';
+import { ProgressWriter } from '@spectest/progress';
+import { buildFoundationCases, readSpec, stopSpecValidator } from '@spectest/testgen';
+import { TestDatabase, createTestDatabase } from '@spectest/testing';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import * as yauzl from 'yauzl';
+import { PackagerConfig } from './packager.config';
+import { PackagerService } from './packager.service';
+
+jest.setTimeout(30_000);
+
+/**
+ * The packaging stage against a real Postgres: tasks brought to the packaging stage through the real event
+ * writer (with a fixed clock, so two runs have the same stage timings), then packaged through the streaming
+ * path into the real artifact store.
+ */
+describe('PackagerService', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let writer: ProgressWriter;
+  let tasks: TaskStore;
+  let generation: GenerationStore;
+  let store: ArtifactStore;
+  let packager: PackagerService;
+  let document: Record<string, unknown>;
+  let cases: TestCase[];
+  const clock = () => new Date('2026-01-02T03:04:05.000Z');
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    db = await createTestDatabase();
+    ds = createDataSource({ url: db.url, poolSize: 6 });
+    await ds.initialize();
+    await runMigrations(ds);
+    writer = new ProgressWriter(ds, { publishEvent: async () => undefined }, { clock });
+    tasks = new TaskStore(ds);
+    generation = new GenerationStore(ds);
+    // Small chunks, so even petstore's ZIP is stored and served in several.
+    store = new PostgresArtifactStore(ds, { chunkBytes: 4096 });
+    packager = new PackagerService(tasks, generation, writer, store, { PUBLIC_BASE_URL: undefined } as PackagerConfig);
+    const spec = await readSpec(readFileSync(join(__dirname, '..', '..', '..', 'tests', 'fixtures', 'petstore.yaml')));
+    document = spec.document as Record<string, unknown>;
+    cases = spec.endpoints.flatMap((endpoint) => buildFoundationCases(spec, endpoint));
+  });
+
+  afterAll(async () => {
+    stopSpecValidator();
+    await writer?.close();
+    if (ds?.isInitialized) await ds.destroy();
+    await db?.drop();
+    Logger.overrideLogger(['log', 'error', 'warn']);
+  });
+
+  /** A task as the earlier stages leave it: document and cases stored, parsing and foundation done, enhancing skipped. */
+  async function taskAtPackaging(): Promise<string> {
+    const taskId = randomUUID();
+    const spec = Buffer.from('{}');
+    await writer.createTask({
+      taskId,
+      tenant: 'acme',
+      name: 'petstore',
+      createdAt: clock(),
+      deadlineAt: new Date(clock().getTime() + 600_000),
+      options: { ai: { provider: 'none' } },
+      spec: { id: randomUUID(), content: spec, sha256: createHash('sha256').update(spec).digest('hex') },
+      idempotencyKey: null,
+      requestHash: null,
+    });
+    await generation.saveDocument(taskId, { title: 'Petstore', version: '1.0.0', openapiVersion: '3.0.3', document, endpoints: [], warnings: [] });
+    await generation.replaceCases(taskId, 'foundation', cases);
+    const steps: Parameters<ProgressWriter['report']>[1][] = [
+      { stage: 'parsing', messageKey: 'parsing.started', stageProgress: 0 },
+      { stage: 'parsing', stageStatus: 'done', messageKey: 'parsing.done', messageParams: { endpointCount: 3, title: 'Petstore', version: '1.0.0' } },
+      { stage: 'foundation', stageStatus: 'done', messageKey: 'foundation.done', messageParams: { count: cases.length } },
+      { stage: 'enhancing', stageStatus: 'skipped', messageKey: 'enhancing.skipped', messageParams: { reason: 'provider none' } },
+    ];
+    for (const update of steps) {
+      const result = await writer.report(taskId, update);
+      if (!result.ok) throw new Error(`${update.messageKey}: ${result.detail}`);
+    }
+    return taskId;
+  }
+
+  const eventsOf = async (taskId: string): Promise<TaskEvent[]> => tasks.readEvents(taskId, 0, 1000);
+  const snapshotOf = async (taskId: string): Promise<TaskSnapshot> => (await tasks.get(taskId))!.snapshot;
+  const served = async (taskId: string): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await store.open(taskId))!.content) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+
+  it('packages the same inputs into byte-identical ZIPs through the streaming path; the stored hash is the served bytes', async () => {
+    const first = await taskAtPackaging();
+    const second = await taskAtPackaging();
+    await packager.run(first);
+    await packager.run(second);
+    const [a, b] = [await snapshotOf(first), await snapshotOf(second)];
+    expect(a.status).toBe('completed');
+    expect(b.status).toBe('completed');
+    expect(a.result!.artifact.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(b.result!.artifact).toEqual({ ...a.result!.artifact, url: `/v1/tasks/${second}/artifact` });
+    expect(a.result!.caseCount).toBe(cases.length);
+    for (const taskId of [first, second]) {
+      const bytes = await served(taskId);
+      expect(bytes.length).toBe(a.result!.artifact.bytes);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(a.result!.artifact.sha256);
+      expect(await store.head(taskId)).toEqual({ bytes: a.result!.artifact.bytes, sha256: a.result!.artifact.sha256 });
+    }
+    const [{ n }] = await ds.query('SELECT count(*)::int AS n FROM artifact_chunks WHERE task_id = $1', [first]);
+    expect(n).toBe(Math.ceil(a.result!.artifact.bytes / 4096));
+    const names = await zipEntryNames(await served(first));
+    expect(names).toEqual([...names].sort());
+    expect(names).toEqual(expect.arrayContaining(['REPORT.md', 'cases.json', 'openapi.json', 'postman/collection.json', 'tests/package.json']));
+  });
+
+  it('reports files and bytes while zipping, then the stored size, then completes', async () => {
+    const taskId = await taskAtPackaging();
+    await packager.run(taskId);
+    const events = (await eventsOf(taskId)).filter((e) => e.stage === 'packaging');
+    const keys = events.map((e) => e.messageKey);
+    expect(keys[0]).toBe('packaging.started');
+    expect(keys.slice(-2)).toEqual(['packaging.done', 'task.completed']);
+    const zipping = events.filter((e) => e.messageKey === 'packaging.zip');
+    expect(zipping[0].messageParams).toMatchObject({ files: 0, bytes: 0 });
+    const totalFiles = zipping[0].messageParams!.totalFiles as number;
+    expect(totalFiles).toBeGreaterThan(5);
+    const files = zipping.map((e) => e.messageParams!.files as number);
+    expect(files).toEqual([...files].sort((x, y) => x - y));
+    expect(files.every((f) => f <= totalFiles)).toBe(true);
+    const done = events.find((e) => e.messageKey === 'packaging.done')!;
+    const snapshot = await snapshotOf(taskId);
+    expect(done.messageParams).toEqual({ files: totalFiles, bytes: snapshot.result!.artifact.bytes });
+  });
+
+  it('does nothing for a redelivered message once the task has completed', async () => {
+    const taskId = await taskAtPackaging();
+    await packager.run(taskId);
+    const before = { events: (await eventsOf(taskId)).length, head: await store.head(taskId) };
+    await packager.run(taskId);
+    expect((await eventsOf(taskId)).length).toBe(before.events);
+    expect(await store.head(taskId)).toEqual(before.head);
+  });
+
+  it('packages again, replacing the stored ZIP, when redelivered before the completion was written', async () => {
+    const taskId = await taskAtPackaging();
+    // As if an earlier attempt stored something and died before its terminal event.
+    await store.put(taskId, [Buffer.from('half of an earlier attempt')]);
+    await packager.run(taskId);
+    const snapshot = await snapshotOf(taskId);
+    expect(snapshot.status).toBe('completed');
+    const bytes = await served(taskId);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(snapshot.result!.artifact.sha256);
+    expect(bytes.subarray(0, 2).toString()).toBe('PK');
+  });
+});
+
+async function zipEntryNames(zip: Buffer): Promise<string[]> {
+  const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file!))),
+  );
+  const names: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    zipfile.on('entry', (entry: yauzl.Entry) => {
+      names.push(entry.fileName);
+      zipfile.readEntry();
+    });
+    zipfile.on('end', () => resolve());
+    zipfile.on('error', reject);
+    zipfile.readEntry();
+  });
+  return names;
+}
