@@ -161,8 +161,9 @@ export class ProgressWriter {
 
   private startFlushing(): void {
     if (this.flushing || this.queue.length === 0) return;
-    // setImmediate: the reports of the current turn of the event loop join the first batch.
-    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+    // Flushing starts in a microtask, so the reports made in the same synchronous run join the first
+    // batch; no timer, so fake timers in a test cannot stall the writer.
+    this.flushing = Promise.resolve()
       .then(() => this.flushQueue())
       .finally(() => {
         this.flushing = null;
@@ -183,8 +184,12 @@ export class ProgressWriter {
     } catch (err) {
       if (batch.length === 1) return batch[0].reject(err);
       // One bad report (or a passing failure) must not fail the others: retry each alone.
-      progressMetrics.batchFallbacks().inc();
-      this.options.onBatchFailed?.(err, batch.length);
+      try {
+        progressMetrics.batchFallbacks().inc();
+        this.options.onBatchFailed?.(err, batch.length);
+      } catch {
+        // A failing hook must not strand the batch's callers.
+      }
       for (const pending of batch) await this.flush([pending]);
       return;
     }
