@@ -73,6 +73,36 @@ export const CaseExpectationSchema = z.object({
 });
 export type CaseExpectation = z.infer<typeof CaseExpectationSchema>;
 
+/** Why a mock server that validates requests against the spec (such as Prism) cannot judge a case. */
+export const MOCK_UNJUDGEABLE_CODES = [
+  /** Written by a model: its expectation may rest on server state or rules the spec does not state. */
+  'model_written',
+  /** The request breaks only a cookie parameter; request validators (Prism) do not check cookies. */
+  'cookie_parameter',
+  /** The request is the valid one; a rejection would rest on server state or a rule outside the schema. */
+  'outside_schema',
+  /** Missing credentials for a security scheme the mock does not check (mutualTLS, an unknown http scheme). */
+  'security_scheme_unchecked',
+  /** A mock answers the lowest documented 2xx (else `default`, else the first response); the case accepts another. */
+  'mock_answers_other_status',
+  /** The mock builds its answer from a schema with a `pattern` and no example; its sample does not match, a server's would. */
+  'mock_answer_unsampled',
+] as const;
+
+/**
+ * Optional. Whether a mock server that validates requests against the spec (Prism in mock mode,
+ * request validation on, static responses) can tell this case's expectation right from wrong. A judgeable
+ * case passes against such a mock when the suite is right; the others need a real implementation.
+ */
+export const MockJudgementSchema = z.object({
+  judgeable: z.boolean(),
+  /** When not judgeable: why, as a stable code. */
+  code: z.enum(MOCK_UNJUDGEABLE_CODES).optional(),
+  /** When not judgeable: why, for people. */
+  reason: z.string().optional(),
+});
+export type MockJudgement = z.infer<typeof MockJudgementSchema>;
+
 /** One generated test case: the unit of cases.json, the node:test suite and the Postman collection. */
 export const TestCaseSchema = z.object({
   id: z.string(),
@@ -85,5 +115,7 @@ export const TestCaseSchema = z.object({
   reason: z.string(),
   request: CaseRequestSchema,
   expect: CaseExpectationSchema,
+  /** Optional. Whether a request-validating mock can judge the case; set when the artifact is built. */
+  mockJudgement: MockJudgementSchema.optional(),
 });
 export type TestCase = z.infer<typeof TestCaseSchema>;

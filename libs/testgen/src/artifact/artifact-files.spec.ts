@@ -175,7 +175,10 @@ describe('artifact files and ZIP', () => {
 
   it('writes cases.json, openapi.json and a REPORT.md with counts, warnings, timings, model and tokens', () => {
     const files = Object.fromEntries(buildArtifactFiles(input).map((f) => [f.path, f.content]));
-    expect(JSON.parse(files['cases.json']).cases).toEqual(input.cases);
+    // cases.json carries every case as given, plus whether a request-validating mock can judge it.
+    const written = JSON.parse(files['cases.json']).cases as TestCase[];
+    expect(written.every((testCase) => typeof testCase.mockJudgement?.judgeable === 'boolean')).toBe(true);
+    expect(written.map(({ mockJudgement: _judgement, ...testCase }) => testCase)).toEqual(input.cases);
     expect(JSON.parse(files['openapi.json'])).toEqual(spec.document);
     const report = files['REPORT.md'];
     expect(report).toContain(`Cases: ${input.cases.length}`);

@@ -6,6 +6,7 @@ import { postmanCollection, postmanEnvironment } from './postman-collection';
 import { casesJsonSchema } from './cases-json-schema';
 import { reportMarkdown } from './report-markdown';
 import { oneLine } from './text-safety';
+import { markMockJudgement } from '../cases/mock-judgement';
 
 /**
  * Every file of the artifact, sorted by path, each produced only when asked for (see ArtifactEntry).
@@ -17,7 +18,7 @@ export function artifactEntries(input: ArtifactInput): ArtifactEntry[] {
   const entries: ArtifactEntry[] = [
     { path: 'README.md', content: () => rootReadme(title, version, formats) },
     { path: 'REPORT.md', content: () => reportMarkdown(title, version, cases, formats, input.report) },
-    { path: 'cases.json', content: () => jsonText({ $schema: './cases.schema.json', title, version, caseCount: cases.length, cases }) },
+    { path: 'cases.json', content: () => jsonText({ $schema: './cases.schema.json', title, version, caseCount: cases.length, cases: markMockJudgement(cases, document) }) },
     { path: 'cases.schema.json', content: () => jsonText(casesJsonSchema()) },
     { path: 'openapi.json', content: () => jsonText(document) },
   ];
