@@ -2,11 +2,11 @@ import { signTestToken } from '@spectest/auth';
 import { TaskEvent, TaskResult } from '@spectest/contracts';
 import { NatsMessaging } from '@spectest/messaging';
 import { createDataSource } from '@spectest/persistence';
-import { EventPublisher, MessagingEventPublisher, ProgressWriter } from '@spectest/progress';
+import { EventPublisher, MessagingEventPublisher, ProgressWriter, ReportItem } from '@spectest/progress';
 import { createTestDatabase, deleteNatsTestStreams, freePort, testNatsConfig } from '@spectest/testing';
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,10 +17,17 @@ import { Socket, io } from 'socket.io-client';
  * `npm run bench:realtime`: one gateway process on loopback, SOCKETS sockets watching TASKS tasks that
  * emit RATE events/s in total for LOAD_MS (written by another process through the real ProgressWriter:
  * Postgres commit, then NATS). Prints latency commit -> client (p50/p99/max), delivered/expected,
- * gateway CPU and RSS, bytes per idle socket, the time of a resume that replays 10,000 events, and the
- * same load through a plain Socket.IO room broadcast of the NATS events (no log, no replay, no seam),
- * so the cost of the guarantees shows. Three processes (clients, server, writer) share the machine's
- * cores with Postgres and NATS: figures are for this machine, not a capacity claim. Asserts nothing.
+ * the events/s actually committed, gateway CPU and RSS, memory per idle socket, the time of a resume
+ * that replays 10,000 events, and the same load through a plain Socket.IO room broadcast of the NATS
+ * events (no log, no replay, no seam), so the cost of the guarantees shows.
+ *
+ * Three processes of ours share the machine's cores with Postgres and NATS: the server measured, the
+ * writer (load generator, open loop: RATE/100 reports every 10 ms whatever the writer's answers) and
+ * this one (the client sockets). The CPU each used during the load is printed, so a starved server
+ * shows. Memory per idle socket is read inside the server after a full GC (a probe preloaded with
+ * --expose-gc answers over IPC), before and after SOCKETS connect: the heap growth is what the sockets
+ * keep, the RSS growth adds native memory. Figures are for this machine, not a capacity claim.
+ * Asserts nothing.
  */
 const repoRoot = resolve(__dirname, '..', '..');
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 1000);
@@ -88,53 +95,38 @@ async function writerMain(): Promise<void> {
       reply({ ok: 'created', taskIds: ids });
     } else if (m.cmd === 'load') {
       commits = [];
-      // Every 10 ms, rate/100 events, round robin over the tasks; one write in flight per task (its row
-      // is locked per event anyway), the rest wait as a per-task backlog and go as soon as it is free.
-      const backlog = new Map<string, number>();
-      const busy = new Set<string>();
+      // Open loop: every 10 ms, rate/100 reports round robin over the tasks, in one reportMany, whatever
+      // the writer's pace (it batches what waits; reports of one task keep their order).
       let next = 0;
       let written = 0;
       let failed = 0;
-      let inFlight = 0;
+      const inFlight = new Set<Promise<void>>();
       const perTick = m.rate / 100;
       let carry = 0;
-      const write = (taskId: string): void => {
-        busy.add(taskId);
-        inFlight++;
-        void writer
-          .report(taskId, { stage: 'enhancing', stageProgress: Math.random(), messageKey: 'enhancing.calling', messageParams: { method: 'GET', path: `/pets/${written}` } })
-          .then(
-            (r) => {
-              if (r.ok) written++;
-              else failed++;
-            },
-            () => failed++,
-          )
-          .finally(() => {
-            inFlight--;
-            busy.delete(taskId);
-            const waiting = backlog.get(taskId) ?? 0;
-            if (waiting > 0) {
-              backlog.set(taskId, waiting - 1);
-              write(taskId);
-            }
-          });
-      };
       const start = now();
+      let tick = 0;
       while (now() - start < m.durationMs) {
         carry += perTick;
+        const items: ReportItem[] = [];
         for (; carry >= 1; carry--) {
           const taskId = m.taskIds[next++ % m.taskIds.length];
-          if (busy.has(taskId)) backlog.set(taskId, (backlog.get(taskId) ?? 0) + 1);
-          else write(taskId);
+          items.push({ taskId, update: { stage: 'enhancing', stageProgress: Math.random(), messageKey: 'enhancing.calling', messageParams: { method: 'GET', path: `/pets/${next}` } } });
         }
-        await sleep(10);
+        const p = writer.reportMany(items).then(
+          (rs) => rs.forEach((r) => (r.ok ? written++ : failed++)),
+          () => {
+            failed += items.length;
+          },
+        );
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+        // Ticks on the wall clock, not 10 ms after the last one: a slow turn does not lower the rate.
+        tick++;
+        await sleep(Math.max(0, start + tick * 10 - now()));
       }
-      while (inFlight > 0) await sleep(5);
+      await Promise.all(inFlight);
       const wallMs = now() - start;
-      for (const taskId of m.taskIds) {
-        await writer.report(taskId, { type: 'completed', messageKey: 'task.completed', messageParams: { caseCount: 1 }, result: RESULT });
-      }
+      await writer.reportMany(m.taskIds.map((taskId): ReportItem => ({ taskId, update: { type: 'completed', messageKey: 'task.completed', messageParams: { caseCount: 1 }, result: RESULT } })));
       reply({ ok: 'loaded', commits, written, failed, wallMs });
     } else if (m.cmd === 'replay-task') {
       // One real event through the writer, then the log grown to `events` in one statement (writing
@@ -205,6 +197,31 @@ function ask(writer: ChildProcess, cmd: WriterCommand): Promise<WriterReply> {
   });
 }
 
+/**
+ * Preloaded (-r, with --expose-gc) into a server under test: answers `{ cmd: 'memory' }` over IPC with its
+ * memory after a full GC, so what connected sockets keep is measured without the garbage of their handshakes.
+ */
+const MEMORY_PROBE = `process.on('message', (m) => {
+  if (!m || m.cmd !== 'memory') return;
+  global.gc(); global.gc();
+  process.send({ memory: process.memoryUsage() });
+});
+`;
+const probePath = join(repoRoot, 'tmp', 'bench', 'memory-probe.js');
+const probeArgs = ['--expose-gc', '-r', probePath];
+
+function memoryAfterGc(server: ChildProcess): Promise<NodeJS.MemoryUsage> {
+  return new Promise((resolveMemory) => {
+    const onMessage = (m: { memory?: NodeJS.MemoryUsage }) => {
+      if (!m?.memory) return;
+      server.off('message', onMessage);
+      resolveMemory(m.memory);
+    };
+    server.on('message', onMessage);
+    server.send({ cmd: 'memory' });
+  });
+}
+
 async function waitReady(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -235,7 +252,8 @@ async function connectAll(url: string, auth: Record<string, string>, n: number):
 
 interface RunFigures {
   name: string;
-  idleBytesPerSocket: number;
+  idleHeapPerSocket: number;
+  idleRssPerSocket: number;
   delivered: number;
   duplicates: number;
   failedWrites: number;
@@ -246,23 +264,30 @@ interface RunFigures {
   p99: number;
   max: number;
   cpuPct: number;
+  clientsCpuPct: number;
+  writerCpuPct: number;
   rssMax: number;
 }
 
 /** The load phase against one server process: subscribe every socket, run the writer, collect receipts. */
 async function runLoad(
   name: string,
-  pid: number,
+  server: ChildProcess,
   url: string,
   auth: Record<string, string>,
   writer: ChildProcess,
   join: (s: Socket, taskId: string) => Promise<void>,
 ): Promise<RunFigures> {
+  const pid = server.pid!;
+  // A few sockets in and out first, so lazily loaded code and first-use caches are not counted per socket.
+  for (const s of await connectAll(url, auth, 20)) s.disconnect();
   await sleep(1_000);
-  const rssBefore = rssBytes(pid);
+  const before = await memoryAfterGc(server);
   const sockets = await connectAll(url, auth, SOCKETS);
   await sleep(2_000);
-  const idleBytesPerSocket = (rssBytes(pid) - rssBefore) / SOCKETS;
+  const after = await memoryAfterGc(server);
+  const idleHeapPerSocket = (after.heapUsed + after.external - before.heapUsed - before.external) / SOCKETS;
+  const idleRssPerSocket = (after.rss - before.rss) / SOCKETS;
 
   const created = (await ask(writer, { cmd: 'create', n: TASKS })) as Extract<WriterReply, { ok: 'created' }>;
   const receipts: Receipt[] = [];
@@ -287,6 +312,8 @@ async function runLoad(
   receipts.length = 0;
 
   const cpu0 = cpuSeconds(pid);
+  const writerCpu0 = cpuSeconds(writer.pid!);
+  const clientsCpu0 = process.cpuUsage();
   const t0 = now();
   let rssMax = rssBytes(pid);
   const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssBytes(pid))), 250);
@@ -300,6 +327,9 @@ async function runLoad(
   await sleep(200);
   const wall = (now() - t0) / 1000;
   const cpuPct = ((cpuSeconds(pid) - cpu0) / wall) * 100;
+  const writerCpuPct = ((cpuSeconds(writer.pid!) - writerCpu0) / wall) * 100;
+  const clientsCpu = process.cpuUsage(clientsCpu0);
+  const clientsCpuPct = ((clientsCpu.user + clientsCpu.system) / 1e6 / wall) * 100;
   clearInterval(sampler);
   rssMax = Math.max(rssMax, rssBytes(pid));
 
@@ -321,7 +351,8 @@ async function runLoad(
   for (const s of sockets) s.disconnect();
   return {
     name,
-    idleBytesPerSocket,
+    idleHeapPerSocket,
+    idleRssPerSocket,
     delivered: seen.size,
     duplicates,
     expected,
@@ -332,6 +363,8 @@ async function runLoad(
     p99: pct(latencies, 99),
     max: latencies.at(-1) ?? NaN,
     cpuPct,
+    clientsCpuPct,
+    writerCpuPct,
     rssMax,
   };
 }
@@ -360,7 +393,8 @@ async function timeResume(url: string, auth: Record<string, string>, writer: Chi
 }
 
 function spawnSelf(mode: 'writer' | 'plain', env: Record<string, string>): Promise<ChildProcess> {
-  const child = fork(__filename, [mode], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = mode === 'plain' ? probeArgs : [];
+  const child = fork(__filename, [mode], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((ok, fail) => {
     child.once('message', () => ok(child));
     child.once('exit', (code) => fail(new Error(`${mode} exited with ${code}`)));
@@ -384,10 +418,12 @@ async function main(): Promise<void> {
   let gateway: ChildProcess | undefined;
   let writer: ChildProcess | undefined;
   let plain: ChildProcess | undefined;
+  mkdirSync(join(repoRoot, 'tmp', 'bench'), { recursive: true });
+  writeFileSync(probePath, MEMORY_PROBE);
   try {
     const gwPort = await freePort();
     const gwUrl = `http://127.0.0.1:${gwPort}`;
-    gateway = spawn(process.execPath, [join(repoRoot, 'services', 'gateway', 'dist', 'main.js')], {
+    gateway = spawn(process.execPath, [...probeArgs, join(repoRoot, 'services', 'gateway', 'dist', 'main.js')], {
       env: {
         PATH: process.env.PATH,
         ...base,
@@ -399,7 +435,7 @@ async function main(): Promise<void> {
         DB_POOL_SIZE: '20',
         MAX_CONNECTIONS_PER_TOKEN: String(SOCKETS + 10),
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     await waitReady(gwUrl, 60_000);
     writer = await spawnSelf('writer', base);
@@ -407,7 +443,7 @@ async function main(): Promise<void> {
     const auth = { token };
     console.log(`bench:realtime — ${SOCKETS} sockets, ${TASKS} tasks, ${RATE} events/s for ${LOAD_MS / 1000} s, loopback, writer synchronous_commit=${process.env.BENCH_SYNC_COMMIT ?? 'off'}`);
 
-    const ours = await runLoad('gateway (log + replay + seam)', gateway.pid!, gwUrl, auth, writer, async (s, taskId) => {
+    const ours = await runLoad('gateway (log + replay + seam)', gateway, gwUrl, auth, writer, async (s, taskId) => {
       const ack = await s.timeout(30_000).emitWithAck('subscribe', { taskId });
       if (!ack.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack)}`);
     });
@@ -417,33 +453,37 @@ async function main(): Promise<void> {
 
     const plainPort = await freePort();
     plain = await spawnSelf('plain', { ...base, PORT: String(plainPort) });
-    const theirs = await runLoad('plain Socket.IO room broadcast', plain.pid!, `http://127.0.0.1:${plainPort}`, {}, writer, async (s, taskId) => {
+    const theirs = await runLoad('plain Socket.IO room broadcast', plain, `http://127.0.0.1:${plainPort}`, {}, writer, async (s, taskId) => {
       await s.timeout(30_000).emitWithAck('join', taskId);
     });
 
-    const row = (f: RunFigures) =>
-      [
-        f.name.padEnd(32),
-        `${f.p50.toFixed(1)}`.padStart(7),
-        `${f.p99.toFixed(1)}`.padStart(7),
-        `${f.max.toFixed(1)}`.padStart(8),
-        `${f.delivered}/${f.expected} (${((f.delivered / f.expected) * 100).toFixed(2)}%)`.padStart(24),
-        `${f.duplicates}`.padStart(5),
-        `${f.writeRate.toFixed(0)}/s${f.failedWrites ? ` (${f.failedWrites} failed)` : ''}`.padStart(8),
-        `${f.cpuPct.toFixed(0)}%`.padStart(6),
-        mib(f.rssMax).padStart(10),
-        `${(f.idleBytesPerSocket / 1024).toFixed(1)} KB`.padStart(10),
-      ].join(' ');
+    const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+    const cols: [string, number, (f: RunFigures) => string][] = [
+      ['server', -32, (f) => f.name],
+      ['p50 ms', 7, (f) => f.p50.toFixed(1)],
+      ['p99 ms', 7, (f) => f.p99.toFixed(1)],
+      ['max ms', 8, (f) => f.max.toFixed(1)],
+      ['delivered/expected', 24, (f) => `${f.delivered}/${f.expected} (${((f.delivered / f.expected) * 100).toFixed(2)}%)`],
+      ['dups', 5, (f) => `${f.duplicates}`],
+      ['written', 9, (f) => `${f.writeRate.toFixed(0)}/s${f.failedWrites ? ` (${f.failedWrites} failed)` : ''}`],
+      ['CPU', 6, (f) => `${f.cpuPct.toFixed(0)}%`],
+      ['RSS max', 10, (f) => mib(f.rssMax)],
+      ['idle heap', 10, (f) => kb(f.idleHeapPerSocket)],
+      ['idle RSS', 10, (f) => kb(f.idleRssPerSocket)],
+      ['clients/writer CPU', 19, (f) => `${f.clientsCpuPct.toFixed(0)}% / ${f.writerCpuPct.toFixed(0)}%`],
+    ];
+    const line = (cells: string[]) => cells.map((c, i) => (cols[i][1] < 0 ? c.padEnd(-cols[i][1]) : c.padStart(cols[i][1]))).join(' ');
     console.log('');
-    console.log(
-      ['server'.padEnd(32), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'max ms'.padStart(8), 'delivered/expected'.padStart(24), 'dups'.padStart(5), 'written'.padStart(8), 'CPU'.padStart(6), 'RSS max'.padStart(10), 'idle/sock'.padStart(10)].join(' '),
-    );
-    console.log(row(ours));
-    console.log(row(theirs));
+    console.log(line(cols.map((c) => c[0])));
+    for (const f of [ours, theirs]) console.log(line(cols.map((c) => c[2](f))));
     console.log('');
+    console.log(`asked ${RATE} events/s; written = events the writer committed per second over the load phase`);
     console.log(`load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores shared with Postgres, NATS and anything else running)`);
     console.log(`resume replaying ${REPLAY_EVENTS} events (subscribe -> last event received): ${resumes.map((ms) => `${ms.toFixed(0)} ms`).join(', ')}`);
-    console.log('latency = event committed in Postgres (writer process, right before its NATS publish) -> received by a client socket; CPU = server process user+sys over the load phase wall time; idle/sock = server RSS growth per connected idle socket');
+    console.log(
+      'latency = event committed in Postgres (writer process, right before its NATS publish) -> received by a client socket; CPU = server process user+sys over the load phase wall time; ' +
+        'idle heap / idle RSS = growth of the server\'s heap (+ external) / RSS per connected idle socket, each read after a full GC; clients/writer CPU = this process (the sockets) and the writer over the same time',
+    );
   } finally {
     await stopChild(plain);
     await stopChild(writer);
