@@ -61,7 +61,7 @@ function judgePositive(expect: CaseExpectation, responses: Record<string, unknow
   const content = Object.values(record(record(resolve(document, responses[code])).content)).map((media) => record(resolve(document, media)));
   if (content.some((media) => media.example !== undefined || media.examples !== undefined)) return JUDGEABLE;
   const checksBody = expect.responseSchema !== null || Object.values(expect.responses ?? {}).some((schema) => schema !== null);
-  if (checksBody && content.some((media) => unsampledPattern(document, media.schema, 0))) {
+  if (checksBody && content.some((media) => unsampledPattern(document, media.schema))) {
     return unjudgeable(
       'mock_answer_unsampled',
       'The success body has a string with a pattern and no example; a mock samples it as a plain string that does not match, so the body check would blame the mock.',
@@ -73,20 +73,41 @@ function judgePositive(expect: CaseExpectation, responses: Record<string, unknow
 /**
  * Whether a static sample of `schema` (Prism: every property, the first oneOf/anyOf branch, one item)
  * reaches a string with a `pattern` and nothing (example, default, const, enum) to take its value from.
+ * Each schema object is walked once per document (shared `$ref` targets and cycles included).
  */
-function unsampledPattern(document: unknown, value: unknown, depth: number): boolean {
-  const schema = record(resolve(document, value));
-  if (depth > 16 || ['example', 'examples', 'default', 'const', 'enum'].some((key) => schema[key] !== undefined)) return false;
-  if (typeof schema.pattern === 'string') return true;
-  const next = depth + 1;
-  const branches = [
-    ...(Array.isArray(schema.allOf) ? schema.allOf : []),
-    ...(Array.isArray(schema.oneOf) ? schema.oneOf.slice(0, 1) : []),
-    ...(Array.isArray(schema.anyOf) ? schema.anyOf.slice(0, 1) : []),
-    ...Object.values(record(schema.properties)),
-    ...(schema.items !== undefined ? [schema.items] : []),
-  ];
-  return branches.some((branch) => unsampledPattern(document, branch, next));
+function unsampledPattern(document: unknown, value: unknown): boolean {
+  const memo = patternMemo(document);
+  const walk = (node: unknown): boolean => {
+    const schema = record(resolve(document, node));
+    const known = memo.get(schema);
+    if (known !== undefined) return known;
+    memo.set(schema, false); // a cycle back to this schema adds nothing new
+    let found = false;
+    if (['example', 'examples', 'default', 'const', 'enum'].some((key) => schema[key] !== undefined)) found = false;
+    else if (typeof schema.pattern === 'string') found = true;
+    else {
+      const branches = [
+        ...(Array.isArray(schema.allOf) ? schema.allOf : []),
+        ...(Array.isArray(schema.oneOf) ? schema.oneOf.slice(0, 1) : []),
+        ...(Array.isArray(schema.anyOf) ? schema.anyOf.slice(0, 1) : []),
+        ...Object.values(record(schema.properties)),
+        ...(schema.items !== undefined ? [schema.items] : []),
+      ];
+      found = branches.some(walk);
+    }
+    memo.set(schema, found);
+    return found;
+  };
+  return walk(value);
+}
+
+const patternMemos = new WeakMap<object, WeakMap<object, boolean>>();
+
+function patternMemo(document: unknown): WeakMap<object, boolean> {
+  const key = record(document);
+  let memo = patternMemos.get(key);
+  if (!memo) patternMemos.set(key, (memo = new WeakMap()));
+  return memo;
 }
 
 /** The status Prism answers a valid request with, from the operation's documented response codes. */
