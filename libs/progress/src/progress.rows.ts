@@ -4,18 +4,20 @@ import { EntityManager } from 'typeorm';
 
 /**
  * Locks the task rows with FOR UPDATE in id order. Every writer process locks in the same order,
- * so two batches sharing tasks wait for each other instead of deadlocking.
+ * so two batches sharing tasks wait for each other instead of deadlocking. Raw SQL, mapped through
+ * the entity's metadata: TypeORM's query builder cost a third of this step for a few hundred rows.
  */
 export async function lockTasks(m: EntityManager, ids: readonly string[]): Promise<Map<string, TaskSnapshot>> {
   if (ids.length === 0) return new Map();
-  const rows = await m
-    .getRepository(TaskEntity)
-    .createQueryBuilder('t')
-    .setLock('pessimistic_write')
-    .where('t.id IN (:...ids)', { ids })
-    .orderBy('t.id', 'ASC')
-    .getMany();
-  return new Map(rows.map((row) => [row.id, taskRowToSnapshot(row)]));
+  const columns = m.connection.getMetadata(TaskEntity).columns;
+  const rows: Record<string, unknown>[] = await m.query('SELECT * FROM tasks WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids]);
+  return new Map(
+    rows.map((row) => {
+      const entity: Record<string, unknown> = {};
+      for (const c of columns) entity[c.propertyName] = row[c.databaseName];
+      return [row.id as string, taskRowToSnapshot(entity as unknown as TaskEntity)];
+    }),
+  );
 }
 
 /** All the batch's events in one statement: one parameter, a JSON array of rows. */
