@@ -1,5 +1,5 @@
 import { Test } from '@nestjs/testing';
-import { ConfigError } from '@spectest/platform';
+import { ConfigError, metricsRegistry } from '@spectest/platform';
 import { InProcessMessaging, MessagingModule } from '@spectest/messaging';
 import { DatabaseModule, TaskStore, createDataSource } from '@spectest/persistence';
 import { TestDatabase, createTestDatabase } from '@spectest/testing';
@@ -8,6 +8,14 @@ import { DEFAULT_PROGRESS_BATCH_MAX, progressConfigFromEnv } from './progress.co
 import { ProgressModule } from './progress.module';
 import { ProgressWriter, ReportResult } from './progress.writer';
 import { sampleTaskInput } from '../../../tests/support/task-input';
+
+/** Sum of a histogram's `_count` (or a counter's value) in the process registry; 0 before first use. */
+const metricTotal = async (name: string): Promise<number> => {
+  const metric = metricsRegistry.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values.filter((v) => !('metricName' in v) || v.metricName === undefined || v.metricName === `${name}_count`).reduce((n, v) => n + v.value, 0);
+};
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -39,6 +47,8 @@ describe('ProgressModule', () => {
     const tasks = [];
     for (let i = 0; i < 3; i++) tasks.push((await writer.createTask(sampleTaskInput())).snapshot.taskId);
 
+    const batchesBefore = await metricTotal('spectest_progress_batch_size');
+    const eventsBefore = await metricTotal('spectest_events_written_total');
     const answers: Promise<ReportResult>[] = [];
     for (let k = 0; k < 100; k++) {
       for (const t of tasks) answers.push(writer.report(t, { stage: 'parsing', stageProgress: k / 100, messageKey: 'parsing.started' }));
@@ -47,6 +57,11 @@ describe('ProgressModule', () => {
 
     expect(ds.isInitialized).toBe(false);
     expect((await Promise.all(answers)).every((r) => r.ok)).toBe(true);
+    // The process registry (GET /metrics) counts the batches and the events: fewer batches than reports.
+    const batches = (await metricTotal('spectest_progress_batch_size')) - batchesBefore;
+    expect(batches).toBeGreaterThan(0);
+    expect(batches).toBeLessThan(300);
+    expect((await metricTotal('spectest_events_written_total')) - eventsBefore).toBe(300);
     observer = createDataSource({ url: db.url, poolSize: 1 });
     await observer.initialize();
     const store = new TaskStore(observer);
