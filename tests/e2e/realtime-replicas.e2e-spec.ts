@@ -70,6 +70,22 @@ describe('realtime delivery: gateway replicas, the client SDK, kill and restart'
       await new Promise((r) => setTimeout(r, 10));
     }
   };
+  /** Sockets the gateway holds open, from its /metrics. */
+  const socketsOn = async (url: string): Promise<number> => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const m = /^spectest_sockets_connected(?:{[^}]*})? (\d+)/m.exec(text);
+    return m ? Number(m[1]) : -1;
+  };
+  /** The socket count once it reaches `want` (or what it is after a few seconds). */
+  const pollSockets = async (url: string, want: number): Promise<number> => {
+    const deadline = Date.now() + 5_000;
+    let n = await socketsOn(url);
+    while (n !== want && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      n = await socketsOn(url);
+    }
+    return n;
+  };
   const socketOn = async (url: string) => {
     const s = await connectSocket(url, token);
     sockets.push(s);
@@ -139,6 +155,87 @@ describe('realtime delivery: gateway replicas, the client SDK, kill and restart'
       expect(w.states).toContain('reconnecting');
     }
     await restarted.stop();
+  });
+
+  it('SDK watches in one process share one socket per gateway and token; the last unwatch closes it', async () => {
+    const gateway = await cluster.startGateway();
+    try {
+      const ids = await Promise.all(range(1, 6).map(() => emitter.createTask('acme')));
+      const watchers = ids.map((taskId) => watch(taskId, { gatewayUrls: [gateway.url], transports: ['socket'] }));
+      await waitUntil('every watcher subscribed', () => watchers.every((w) => w.events.length >= 1));
+      expect(await socketsOn(gateway.url)).toBe(1);
+      // Another token is another socket (the gateway checks the token per connection).
+      const otherToken = await signTestToken(cluster.secret, { sub: 'bob', tenant: 'acme' });
+      const other = watch(ids[0], { gatewayUrls: [gateway.url], transports: ['socket'], token: otherToken });
+      await waitUntil('the other token subscribed', () => other.events.length >= 1);
+      expect(await socketsOn(gateway.url)).toBe(2);
+      other.watch.close();
+      // Events of all six tasks, interleaved on the one socket, each routed to its own watch.
+      const lasts = await Promise.all(ids.slice(0, 4).map((taskId) => emitter.run(taskId, 5, 10, 10)));
+      const results = await withTimeout(Promise.all(watchers.slice(0, 4).map((w) => w.done)), 20_000, 'four watches ended');
+      for (const r of results) expect(r).toMatchObject({ kind: 'ended', status: 'completed' });
+      watchers.slice(0, 4).forEach((w, i) => expect(w.events.map((e) => e.seq)).toEqual(range(1, lasts[i])));
+      // Two watches left: the socket stays while one is left, and goes with the last.
+      expect(await socketsOn(gateway.url)).toBe(1);
+      watchers[4].watch.close();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await socketsOn(gateway.url)).toBe(1);
+      watchers[5].watch.close();
+      expect(await pollSockets(gateway.url, 0)).toBe(0);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('SDK opens another shared socket when one is full (maxTasksPerSocket, or the gateway answering limit_exceeded)', async () => {
+    const gateway = await cluster.startGateway(undefined, { MAX_SUBSCRIPTIONS_PER_SOCKET: '2' });
+    try {
+      const ids = await Promise.all(range(1, 5).map(() => emitter.createTask('acme')));
+      // The SDK would put 100 tasks on a socket; this gateway takes 2 per socket and refuses the third.
+      const watchers = ids.map((taskId) => watch(taskId, { gatewayUrls: [gateway.url], transports: ['socket'] }));
+      const lasts = await Promise.all(ids.map((taskId) => emitter.run(taskId, 3, 5, 10)));
+      const results = await withTimeout(Promise.all(watchers.map((w) => w.done)), 20_000, 'every watcher ended');
+      for (const r of results) expect(r).toMatchObject({ kind: 'ended', status: 'completed' });
+      watchers.forEach((w, i) => expect(w.events.map((e) => e.seq)).toEqual(range(1, lasts[i])));
+      // With the limit known up front, no refusal: 5 tasks at 2 a socket are 3 sockets.
+      const more = await Promise.all(range(1, 5).map(() => emitter.createTask('acme')));
+      const sized = more.map((taskId) => watch(taskId, { gatewayUrls: [gateway.url], transports: ['socket'], maxTasksPerSocket: 2 }));
+      await waitUntil('every watcher subscribed', () => sized.every((w) => w.events.length >= 1));
+      expect(await socketsOn(gateway.url)).toBe(3);
+      expect(sized.flatMap((w) => w.states).filter((s) => s === 'reconnecting')).toEqual([]);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('SDK watches sharing a socket each resume with their own last seq after a gateway restart mid-task', async () => {
+    const gateway = await cluster.startGateway();
+    try {
+      const ids = await Promise.all(range(1, 4).map(() => emitter.createTask('acme')));
+      // Different starting points: one task already has events, one watch resumes from the middle.
+      await emitter.progress(ids[0], 30);
+      const watchers = ids.map((taskId, i) => watch(taskId, { gatewayUrls: [gateway.url], transports: ['socket'], afterSeq: i === 0 ? 10 : 0 }));
+      const writing = Promise.all(ids.map((taskId, i) => emitter.run(taskId, 40, 2 + i * 2, 30)));
+      await waitUntil('every watcher live', () => watchers.every((w) => w.events.length > 15));
+      expect(await socketsOn(gateway.url)).toBe(1);
+      await gateway.stop('SIGKILL');
+      await new Promise((r) => setTimeout(r, 700));
+      const restarted = await cluster.startGateway(gateway.port);
+      try {
+        const lasts = await writing;
+        const results = await withTimeout(Promise.all(watchers.map((w) => w.done)), 30_000, 'every watcher ended');
+        for (const r of results) expect(r).toMatchObject({ kind: 'ended', status: 'completed' });
+        watchers.forEach((w, i) => {
+          expect(w.events.map((e) => e.seq)).toEqual(range(i === 0 ? 11 : 1, lasts[i]));
+          expect(w.states).toContain('reconnecting');
+        });
+        expect(await pollSockets(restarted.url, 0)).toBe(0);
+      } finally {
+        await restarted.stop();
+      }
+    } finally {
+      await gateway.stop().catch(() => undefined);
+    }
   });
 
   it('falls back to SSE when no gateway answers, and resumes there from the last seq', async () => {

@@ -1,5 +1,5 @@
 import type { TaskEvent, TaskSnapshot } from '@spectest/contracts';
-import type { WatchError, WatchState } from './watch.types';
+import type { TokenSource, WatchError, WatchState } from './watch.types';
 
 /** What a transport did with an event handed to the watch. */
 export type Accepted = 'delivered' | 'duplicate' | 'gap' | 'ended';
@@ -19,6 +19,8 @@ export interface TransportContext {
   /** Aborted when the watch ends or closes, or when this attempt must give way (back to the preferred transport). */
   readonly signal: AbortSignal;
   token(): Promise<string | undefined>;
+  /** The watch's token option itself: watches with the same one (string, or the same function) share a socket. */
+  readonly tokenSource: TokenSource | undefined;
   /** Dedup by seq: hands the event out only when it is the next one. */
   accept(event: TaskEvent): Accepted;
   /** A subscribe ack's snapshot; true when it proves the task ended and nothing is left to deliver. */

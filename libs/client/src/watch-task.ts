@@ -113,7 +113,12 @@ class WatchRun {
     try {
       const outcome =
         kind === 'socket'
-          ? await runSocketAttempt(ctx, trimSlash(this.options.gatewayUrls[this.nextGateway++ % this.options.gatewayUrls.length]), timeoutMs)
+          ? await runSocketAttempt(
+              ctx,
+              trimSlash(this.options.gatewayUrls[this.nextGateway++ % this.options.gatewayUrls.length]),
+              timeoutMs,
+              this.options.maxTasksPerSocket ?? 100,
+            )
           : kind === 'sse'
             ? await runSseAttempt(ctx, trimSlash(this.options.apiUrl!))
             : await runPollingAttempt(ctx, trimSlash(this.options.apiUrl!), this.options.pollIntervalMs ?? 2_000);
@@ -138,6 +143,7 @@ class WatchRun {
         const t = this.options.token;
         return typeof t === 'function' ? t() : t;
       },
+      tokenSource: this.options.token,
       accept: (event) => this.accept(event),
       acked: (snapshot) => {
         this.call(() => this.handlers.onSnapshot?.(snapshot));

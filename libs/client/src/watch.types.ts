@@ -38,7 +38,7 @@ export interface WatchOptions {
   gatewayUrls: string[];
   /** Intake base URL (e.g. http://api:3000) for the SSE and REST polling fallbacks; without it, socket only. */
   apiUrl?: string;
-  /** Bearer token; a function is called before every connection, so a refreshed token is picked up. */
+  /** Bearer token; a function is called before every connection (of the shared socket), so a refreshed token is picked up. */
   token?: TokenSource;
   /** Resume after this seq (the last one the caller has); 0 = from the first event. */
   afterSeq?: number;
@@ -53,6 +53,12 @@ export interface WatchOptions {
   pollIntervalMs?: number;
   /** Socket connect and subscribe-ack timeout (default 10 s). */
   timeoutMs?: number;
+  /**
+   * Watches in one process with the same gateway URL and the same `token` (string, or the same function)
+   * share one socket; this many tasks at most ride one socket (default 100, the gateway's default
+   * MAX_SUBSCRIPTIONS_PER_SOCKET), then another one opens.
+   */
+  maxTasksPerSocket?: number;
 }
 
 /** A running watch. */
