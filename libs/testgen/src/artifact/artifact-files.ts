@@ -18,15 +18,15 @@ export function artifactEntries(input: ArtifactInput): ArtifactEntry[] {
   const entries: ArtifactEntry[] = [
     { path: 'README.md', content: () => rootReadme(title, version, formats) },
     { path: 'REPORT.md', content: () => reportMarkdown(title, version, cases, formats, input.report) },
-    { path: 'cases.json', content: () => jsonText({ $schema: './cases.schema.json', title, version, caseCount: cases.length, cases: markMockJudgement(cases, document) }) },
-    { path: 'cases.schema.json', content: () => jsonText(casesJsonSchema()) },
-    { path: 'openapi.json', content: () => jsonText(document) },
+    jsonEntry('cases.json', () => ({ $schema: './cases.schema.json', title, version, caseCount: cases.length, cases: markMockJudgement(cases, document) })),
+    jsonEntry('cases.schema.json', casesJsonSchema),
+    jsonEntry('openapi.json', () => document),
   ];
   if (formats.includes('node-test')) entries.push(...nodeTestEntries(title, version, cases, document));
   if (formats.includes('postman')) {
     entries.push(
-      { path: 'postman/collection.json', content: () => jsonText(postmanCollection(title, version, cases, document)) },
-      { path: 'postman/environment.json', content: () => jsonText(postmanEnvironment(title, version, document)) },
+      jsonEntry('postman/collection.json', () => postmanCollection(title, version, cases, document)),
+      jsonEntry('postman/environment.json', () => postmanEnvironment(title, version, document)),
     );
   }
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -38,14 +38,25 @@ export function buildArtifactFiles(input: ArtifactInput): ArtifactFile[] {
 }
 
 export function entryText(entry: ArtifactEntry): string {
+  if (entry.text) return entry.text();
   const content = entry.content();
   return typeof content === 'string' ? content : [...content].join('');
 }
 
-/** Pretty JSON (2 spaces, trailing newline), the same text as JSON.stringify, produced in pieces of about 256 KiB. */
-function* jsonText(value: unknown): Generator<string> {
-  yield* stringifyChunked(value, { space: 2, highWaterMark: 256 * 1024 });
-  yield '\n';
+/**
+ * A pretty JSON file (2 spaces, trailing newline). Zipped, its text is produced in pieces of about 256 KiB
+ * (json-ext, the same text as JSON.stringify) instead of one string as big as the file; whole, it is
+ * JSON.stringify's.
+ */
+function jsonEntry(path: string, value: () => unknown): ArtifactEntry {
+  return {
+    path,
+    content: function* () {
+      yield* stringifyChunked(value(), { space: 2, highWaterMark: 256 * 1024 });
+      yield '\n';
+    },
+    text: () => JSON.stringify(value(), null, 2) + '\n',
+  };
 }
 
 /**

@@ -38,4 +38,6 @@ export interface ArtifactEntry {
   /** POSIX path inside the ZIP. */
   path: string;
   content: () => string | Iterable<string>;
+  /** The same text in one string, where that is cheaper than joining the pieces (JSON.stringify is native). */
+  text?: () => string;
 }
