@@ -177,6 +177,37 @@ describe('ProgressWriter batching (real Postgres)', () => {
     expect(new Set(returned).size).toBe(returned.length);
   });
 
+  it('locks a batch’s task rows in id order, whatever order its reports arrived in', async () => {
+    const { writer } = await newWriter();
+    const [low, high] = (await newTasks(writer, 2)).sort();
+    const holder = observer.createQueryRunner();
+    const probe = observer.createQueryRunner();
+    try {
+      await holder.startTransaction();
+      await holder.query('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [high]);
+      // `high` arrives first: a writer locking in arrival order would wait on it holding nothing.
+      const pending = writer.reportMany([
+        { taskId: high, update: call('/high') },
+        { taskId: low, update: call('/low') },
+      ]);
+      const waitingWriters = async () => {
+        const rows = await observer.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT * FROM tasks%'`);
+        return rows.length;
+      };
+      for (let i = 0; i < 500 && (await waitingWriters()) === 0; i++) await pause(10);
+      expect(await waitingWriters()).toBe(1);
+      // The batch waits on `high` while already holding `low`.
+      await probe.startTransaction();
+      await expect(probe.query('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE NOWAIT', [low])).rejects.toThrow(/could not obtain lock/);
+      await probe.rollbackTransaction();
+      await holder.rollbackTransaction();
+      expect((await pending).map(seqOf)).toEqual([2, 2]);
+    } finally {
+      await probe.release();
+      await holder.release();
+    }
+  });
+
   it('a refusal in the middle of a batch answers that report only; its neighbours commit with contiguous seqs', async () => {
     const { writer, batches, publisher } = await newWriter();
     const [t1, t2] = await newTasks(writer, 2);
