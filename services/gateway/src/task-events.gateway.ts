@@ -58,12 +58,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * through Nest's per-socket message pipelines (an rxjs chain per handler per socket), and nothing is
  * allocated for a socket until it subscribes: what an idle socket costs is mostly Socket.IO's own.
  */
-@WebSocketGateway({
-  namespace: SOCKET_NAMESPACE,
-  cors: { origin: true },
-  // Clients send only subscribe/unsubscribe: a few hundred bytes. A bigger message ends the connection.
-  maxHttpBufferSize: 64 * 1024,
-})
+@WebSocketGateway({ namespace: SOCKET_NAMESPACE, cors: { origin: true } })
 export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
   private readonly logger = new Logger(TaskEventsGateway.name);
   private readonly limiter: ConnectionLimiter;
