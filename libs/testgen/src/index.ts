@@ -6,6 +6,8 @@ export { filterEndpoints } from './spec/endpoint-filter';
 export type { EndpointInclude } from './spec/endpoint-filter';
 export { selectEndpoints } from './spec/endpoint-selection';
 export { endpointKey } from './spec/endpoint-lister';
+export { resolveOperation } from './spec/operation-views';
+export type { ResolvedOperation } from './spec/operation-resolver';
 export { buildFoundationCases } from './cases/foundation-cases';
 export type { FoundationCaseOptions } from './cases/foundation-cases';
 export { artifactEntries, buildArtifactFiles, entryText } from './artifact/artifact-files';

@@ -4,6 +4,7 @@ import { MESSAGING, Messaging } from '@spectest/messaging';
 import { AiUsageStore, GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
+import { resolveOperation } from '@spectest/testgen';
 import { AI_ENHANCER_CONFIG, AiEnhancerConfig } from './ai-enhancer.config';
 import { EtaAccuracy, EtaEstimator, enhanceEndpoints } from './enhancement';
 import { chooseProvider } from './model-provider.factory';
@@ -67,13 +68,14 @@ export class AiEnhancerService {
     const doc = await this.generation.loadDocument(taskId);
     if (!doc) throw new AppError('worker_failed', 'the parsed document of this task is missing');
     const foundationCases = (await this.generation.loadCases(taskId)).filter((c) => c.source === 'foundation');
-    const paths = (doc.document.paths ?? {}) as Record<string, Record<string, unknown>>;
-    // The operation as the model sees it carries the path-level parameters too (operation-level wins by name+in).
+    // The stored document keeps its $refs: the model sees the operation resolved (parameters and body expanded,
+    // response schemas as references, which is also how its cases store them), path-level parameters included
+    // (operation-level wins by name+in).
     const operationOf = (e: Endpoint): object => {
-      const item = paths[e.path] ?? {};
-      const op = (item[e.method] ?? {}) as { parameters?: { name: string; in: string }[] };
+      const { pathItem, operation } = resolveOperation(doc.document, e);
+      const op = operation as { parameters?: { name: string; in: string }[] };
       const own = op.parameters ?? [];
-      const shared = ((item.parameters ?? []) as { name: string; in: string }[]).filter((p) => !own.some((o) => o.name === p.name && o.in === p.in));
+      const shared = ((pathItem.parameters ?? []) as { name: string; in: string }[]).filter((p) => !own.some((o) => o.name === p.name && o.in === p.in));
       return { ...op, parameters: [...shared, ...own] };
     };
 

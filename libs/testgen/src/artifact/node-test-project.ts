@@ -5,7 +5,7 @@ import { groupFileName, oneLine, packageName } from './text-safety';
 import { RUN_CASE_SOURCE } from './node-test-runtime';
 import { CHECK_RESPONSE_SOURCE } from './schema-check-runtime';
 import { SecurityConfig, caseSecurity, securityConfig } from './security-config';
-import { responseJsonSchema } from './response-schema';
+import { SharedSchemas } from './response-schema';
 
 /** Versions the generated project installs; fixed ranges so the same input gives the same package.json. */
 export const GENERATED_DEPENDENCIES = { ajv: '^8.17.1', 'ajv-formats': '^3.0.1' } as const;
@@ -19,11 +19,22 @@ export function nodeTestProjectFiles(title: string, version: string, cases: Test
     { path: 'tests/support/run-case.js', content: RUN_CASE_SOURCE },
     { path: 'tests/support/check-response.js', content: CHECK_RESPONSE_SOURCE },
     { path: 'tests/support/security.json', content: JSON.stringify(security, null, 2) + '\n' },
+    { path: 'tests/support/schemas.json', content: JSON.stringify(sharedSchemas(cases, document), null, 2) + '\n' },
   ];
   for (const [group, groupCases] of byGroup(cases)) {
     files.push({ path: `tests/${group}.test.js`, content: groupTestFile(title, version, group, groupCases, document) });
   }
   return files;
+}
+
+/** Every schema the response schemas of `cases` refer to, once, as JSON Schema (see SharedSchemas). */
+function sharedSchemas(cases: TestCase[], document: unknown): unknown {
+  const shared = new SharedSchemas(document);
+  for (const testCase of cases) {
+    shared.convert(testCase.expect.responseSchema);
+    for (const schema of Object.values(testCase.expect.responses ?? {})) shared.convert(schema);
+  }
+  return shared.shared();
 }
 
 export function byGroup(cases: TestCase[]): Map<string, TestCase[]> {
@@ -39,6 +50,9 @@ export function byGroup(cases: TestCase[]): Map<string, TestCase[]> {
 
 function groupTestFile(title: string, version: string, group: string, cases: TestCase[], document: unknown): string {
   // Response schemas repeat across the cases of an operation: each is written once per file, named by content.
+  // Their references point into support/schemas.json, which holds each referenced schema once for the project.
+  const shared = new SharedSchemas(document, false);
+  const responseJsonSchema = (schema: unknown) => shared.convert(schema);
   const schemas = new Map<string, { name: string; json: string }>();
   const schemaRef = (schema: unknown): string => {
     if (schema === null || schema === undefined) return 'null';
@@ -85,7 +99,7 @@ function groupTestFile(title: string, version: string, group: string, cases: Tes
     `const { test } = require('node:test');`,
     `const { runCase } = require('./support/run-case.js');`,
     ``,
-    `// Response schemas of the spec (dereferenced, as JSON Schema), shared by the cases below.`,
+    `// Response schemas of the spec (as JSON Schema), shared by the cases below; $refs point into support/schemas.json.`,
     `const SCHEMAS = {`,
     ...schemaLines,
     `};`,

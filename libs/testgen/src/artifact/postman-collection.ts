@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { TestCase } from '@spectest/contracts';
 import { byGroup } from './node-test-project';
 import { isJsonContentType } from '../cases/negative-cases';
-import { responseJsonSchema } from './response-schema';
+import { SharedSchemas } from './response-schema';
 import { SecurityConfig, caseSecurity, securityConfig } from './security-config';
 
 export const POSTMAN_SCHEMA_URL = 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json';
@@ -15,6 +15,8 @@ export const POSTMAN_SCHEMA_URL = 'https://schema.getpostman.com/json/collection
 export function postmanCollection(title: string, version: string, cases: TestCase[], document: unknown): Record<string, unknown> {
   const security = securityConfig(document);
   const schemas = new SchemaVariables();
+  const shared = new SharedSchemas(document);
+  const responseJsonSchema = (schema: unknown) => shared.convert(schema);
   const expectations: Record<string, Expectation> = {};
   const item = [...byGroup(cases).entries()].map(([group, groupCases]) => ({
     name: group,
@@ -25,7 +27,7 @@ export function postmanCollection(title: string, version: string, cases: TestCas
         status: testCase.expect.status,
         statusClass: testCase.expect.statusClass,
         schema: schema === null || schema === undefined ? null : schemas.key(schema),
-        ...(testCase.expect.responses ? { responses: schemaKeys(testCase.expect.responses, schemas) } : {}),
+        ...(testCase.expect.responses ? { responses: schemaKeys(testCase.expect.responses, schemas, responseJsonSchema) } : {}),
       };
       expectations[id] = expectation;
       return requestItem(id, testCase, expectation, security, caseSecurity(document, testCase));
@@ -40,7 +42,8 @@ export function postmanCollection(title: string, version: string, cases: TestCas
     },
     item,
     // One test script for every request: the same checks as support/run-case.js, looked up by request id.
-    event: [{ listen: 'test', script: { type: 'text/javascript', exec: CHECK_SCRIPT } }],
+    // Its first line holds every schema the response schemas refer to, once (the $refs name its $id).
+    event: [{ listen: 'test', script: { type: 'text/javascript', exec: [`var sharedSchemas = ${JSON.stringify(shared.shared())};`, ...CHECK_SCRIPT] } }],
     variable: [
       { key: 'baseUrl', value: 'http://localhost:8080', type: 'string' },
       { key: EXPECTATIONS_VARIABLE, value: JSON.stringify(expectations), type: 'string' },
@@ -59,7 +62,11 @@ interface Expectation {
   responses?: Record<string, string | null>;
 }
 
-function schemaKeys(responses: Record<string, unknown>, schemas: SchemaVariables): Record<string, string | null> {
+function schemaKeys(
+  responses: Record<string, unknown>,
+  schemas: SchemaVariables,
+  responseJsonSchema: (schema: unknown) => unknown,
+): Record<string, string | null> {
   return Object.fromEntries(
     Object.entries(responses).map(([status, raw]) => {
       const schema = responseJsonSchema(raw);
@@ -109,6 +116,7 @@ const CHECK_SCRIPT = [
   `            var ajv = new Ajv({ allErrors: true, unknownFormats: 'ignore', logger: false });`,
   `            ajv.addFormat('int32', { type: 'number', validate: function (n) { return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647; } });`,
   `            ajv.addFormat('int64', { type: 'number', validate: function (n) { return Number.isInteger(n); } });`,
+  `            ajv.addSchema(sharedSchemas);`,
   `            var valid = ajv.validate(schema, body);`,
   `            pm.expect(valid, 'response body does not match the schema: ' + ajv.errorsText(ajv.errors)).to.be.true;`,
   `        });`,

@@ -1,7 +1,8 @@
 /**
  * support/check-response.js of the generated project: validates a response body against the case's
  * response schema with ajv (JSON Schema 2020-12, plus OpenAPI's int32/int64/float/double formats). The
- * schemas arrive already rewritten from the OpenAPI dialect (response-schema.ts). Kept free of backticks
+ * schemas arrive already rewritten from the OpenAPI dialect (response-schema.ts), their references pointing
+ * into support/schemas.json, which is added to ajv once. Kept free of backticks
  * and template placeholders because it is embedded as a string.
  */
 export const CHECK_RESPONSE_SOURCE = String.raw`'use strict';
@@ -24,6 +25,8 @@ ajv.addFormat('float', { type: 'number', validate: () => true });
 ajv.addFormat('double', { type: 'number', validate: () => true });
 ajv.addFormat('password', { type: 'string', validate: () => true });
 ajv.addFormat('binary', { type: 'string', validate: () => true });
+// The schemas the response schemas refer to, once for the whole project (their $id is what the $refs name).
+ajv.addSchema(require('./schemas.json'));
 
 const compiled = new Map();
 function validatorFor(schema) {

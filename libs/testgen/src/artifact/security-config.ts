@@ -1,4 +1,5 @@
 import { TestCase } from '@spectest/contracts';
+import { resolveJsonPointer } from '../spec/json-pointer';
 
 /**
  * How the generated suite authenticates: one environment variable per security scheme of the spec,
@@ -20,7 +21,7 @@ export function securityConfig(document: unknown): SecurityConfig {
   const schemes = record(record(record(document).components).securitySchemes);
   const config: SecurityConfig = {};
   for (const name of Object.keys(schemes).sort()) {
-    const scheme = record(schemes[name]);
+    const scheme = record(local(document, schemes[name]));
     const envVar = authEnvVar(name);
     if (scheme.type === 'apiKey' && typeof scheme.name === 'string' && ['header', 'query', 'cookie'].includes(String(scheme.in))) {
       config[name] = { envVar, apply: scheme.in as 'header', name: scheme.name, description: `API key sent as ${scheme.in} "${scheme.name}"` };
@@ -50,10 +51,17 @@ export function authEnvVar(schemeName: string): string {
  */
 export function caseSecurity(document: unknown, testCase: TestCase): string[][] {
   if (testCase.request.security) return testCase.request.security;
-  const operation = record(record(record(record(document).paths)[testCase.request.path])[testCase.request.method]);
+  const pathItem = record(local(document, record(record(document).paths)[testCase.request.path]));
+  const operation = record(pathItem[testCase.request.method]);
   const requirements = Array.isArray(operation.security) ? operation.security : record(document).security;
   if (!Array.isArray(requirements)) return [];
   return requirements.map((requirement) => Object.keys(record(requirement)).sort());
+}
+
+/** The document keeps its references: a path item or a security scheme may be a local `$ref`. */
+function local(document: unknown, value: unknown): unknown {
+  const ref = record(value).$ref;
+  return typeof ref === 'string' ? resolveJsonPointer(document, ref) : value;
 }
 
 function record(value: unknown): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { Endpoint } from '@spectest/contracts';
+import { resolveOperation } from '../spec/operation-views';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -16,7 +17,13 @@ export interface MediaView {
   raw: Record<string, unknown>;
 }
 
-/** One operation of a dereferenced document, with the pieces case builders need already picked out. */
+/**
+ * One operation with its references resolved, with the pieces case builders need already picked out:
+ * parameters and the request body expanded (recursion and deep nesting cut with x-spectest-recursive-ref
+ * markers); responses resolved down to their media types, each response `schema` as the document writes it
+ * (local `$ref`s kept), so a case that expects it carries a reference, not a copy.
+ * The objects are shared with other views of the same document: read them, never change them.
+ */
 export interface OperationView {
   operation: Record<string, unknown>;
   /** Path-level parameters merged with operation-level ones (the operation wins on name + location). */
@@ -28,11 +35,9 @@ export interface OperationView {
 // OpenAPI says header parameters with these names are ignored: they are set by the request itself.
 const IGNORED_HEADERS = new Set(['accept', 'content-type', 'authorization']);
 
+/** `document` is the bundled document of a ParsedSpec (local `$ref`s kept); the view is resolved lazily, per operation. */
 export function viewOperation(document: Record<string, unknown>, endpoint: Endpoint): OperationView {
-  const paths = (document.paths ?? {}) as Record<string, Record<string, unknown>>;
-  const pathItem = paths[endpoint.path];
-  const operation = pathItem?.[endpoint.method] as Record<string, unknown> | undefined;
-  if (!pathItem || !operation) throw new Error(`No operation ${endpoint.key} in the document`);
+  const { pathItem, operation } = resolveOperation(document, endpoint);
   return {
     operation,
     parameters: mergeParameters(pathItem.parameters, operation.parameters),

@@ -1,5 +1,6 @@
 import { TestCase, TestCaseSchema } from '@spectest/contracts';
 import { ParsedSpec, buildFoundationCases, readSpec, stopSpecValidator } from '../index';
+import { viewOperation } from './operation-view';
 
 jest.setTimeout(30_000);
 afterAll(() => stopSpecValidator());
@@ -76,7 +77,8 @@ describe('foundation cases over OpenAPI 3.1 features', () => {
     const body = create.request.body as Record<string, unknown>;
     expect(body).toMatchObject({ kind: 'cat', name: 'Tom' });
     expect(body).not.toHaveProperty('id');
-    const owner = (spec.document as any).components.schemas.Animal.properties.owner;
+    const operation = spec.endpoints.find((e) => e.key === 'POST /zoos/{zooId}/animals')!;
+    const owner = (viewOperation(spec.document, operation).requestBody!.media.schema as any).properties.owner;
     expect(owner.properties.age.maximum).toBe(120);
   });
 

@@ -1,4 +1,5 @@
 import { AppError, Endpoint, HTTP_METHODS, HttpMethod } from '@spectest/contracts';
+import { resolveJsonPointer } from './json-pointer';
 
 type PathItem = Record<string, unknown>;
 
@@ -60,10 +61,14 @@ export function sanitizeFileName(raw: string): string {
     .slice(0, 64);
 }
 
+/** Path items as written, or what a path item's `$ref` points at (the document keeps its references). */
 function pathItems(document: Record<string, unknown>): [string, PathItem][] {
   const paths = document.paths;
   if (!paths || typeof paths !== 'object') return [];
-  return Object.entries(paths as Record<string, unknown>).filter(
-    (entry): entry is [string, PathItem] => entry[1] !== null && typeof entry[1] === 'object',
-  );
+  return Object.entries(paths as Record<string, unknown>)
+    .map(([path, item]): [string, unknown] => {
+      const ref = item !== null && typeof item === 'object' ? (item as { $ref?: unknown }).$ref : undefined;
+      return [path, typeof ref === 'string' ? resolveJsonPointer(document, ref) : item];
+    })
+    .filter((entry): entry is [string, PathItem] => entry[1] !== null && typeof entry[1] === 'object' && !Array.isArray(entry[1]));
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EndpointSchema } from '@spectest/contracts';
-import { ParsedSpec, filterEndpoints, readSpec, stopSpecValidator } from '../index';
+import { ParsedSpec, filterEndpoints, readSpec, resolveOperation, stopSpecValidator } from '../index';
 import { groupName } from './endpoint-lister';
 
 // The first read of a file starts the validator worker, which loads swagger-parser: slow on a busy machine.
@@ -38,11 +38,14 @@ describe('endpoint listing of the 37-operation bookstore (OpenAPI 3.1)', () => {
     expect(groupName('../../etc', '/x')).toBe('etc');
   });
 
-  it('dereferences $ref chains (parameter -> schema, requestBody -> schema -> schema)', () => {
-    const book = (spec.document.paths as any)['/books'].post.requestBody.content['application/json'].schema;
-    expect(book.required).toEqual(['title', 'isbn', 'authorIds', 'price']);
-    expect(book.properties.price.properties.currency.enum).toEqual(['EUR', 'USD', 'GBP']);
-    expect(JSON.stringify(spec.document)).not.toContain('"$ref"');
+  it('keeps the $refs in the document and resolves chains in an operation view (requestBody -> schema -> schema)', () => {
+    expect(JSON.stringify(spec.document)).toContain('"$ref"');
+    const post = spec.endpoints.find((e) => e.key === 'POST /books')!;
+    const book = resolveOperation(spec.document, post).operation as any;
+    const schema = book.requestBody.content['application/json'].schema;
+    expect(schema.required).toEqual(['title', 'isbn', 'authorIds', 'price']);
+    expect(schema.properties.price.properties.currency.enum).toEqual(['EUR', 'USD', 'GBP']);
+    expect(JSON.stringify(book.requestBody)).not.toContain('"$ref"');
   });
 
   describe('filterEndpoints', () => {

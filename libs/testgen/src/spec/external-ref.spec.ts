@@ -103,7 +103,7 @@ describe('external $ref', () => {
     hits = [];
     // Bypasses the guard on purpose: even if it had a hole, our swagger-parser options must not fetch.
     await runSwaggerParser(withRef(`${baseUrl}/bypass.json`), 'validate').catch(() => undefined);
-    await runSwaggerParser(withRef(`${baseUrl}/bypass.json`), 'dereference').catch(() => undefined);
+    await runSwaggerParser(withRef(`${baseUrl}/bypass.json`), 'schema').catch(() => undefined);
     expect(hits).toEqual([]);
   });
 });

@@ -6,7 +6,10 @@ export interface ParsedSpec {
   version: string;
   /** The version the source document declared ("2.0", "3.0.3", "3.1.0"), before any conversion. */
   openapiVersion: string;
-  /** The normalised OpenAPI 3.x document, dereferenced, with recursion cut (no cycles, no `$ref`). */
+  /**
+   * The normalised OpenAPI 3.x document, bundled: validated, Swagger 2.0 converted, local `$ref`s kept
+   * (never an external one). Read an operation through `viewOperation`, which resolves its references.
+   */
   document: Record<string, unknown>;
   endpoints: Endpoint[];
   warnings: string[];

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '@spectest/contracts';
 import { stringify } from 'yaml';
-import { DEFAULT_SPEC_LIMITS, ReadSpecStep, readSpec, stopSpecValidator } from '../index';
+import { DEFAULT_SPEC_LIMITS, ReadSpecStep, readSpec, resolveOperation, stopSpecValidator } from '../index';
 
 // The first read of a file starts the validator worker, which loads swagger-parser: slow on a busy machine.
 jest.setTimeout(30_000);
@@ -37,7 +37,10 @@ describe('readSpec: formats and versions', () => {
     expect(steps).toEqual(['read', 'validate', 'dereference', 'endpoints']);
     expect(spec).toMatchObject({ title: 'Swagger Petstore', version: '1.0.0', openapiVersion: '3.0.3', warnings: [] });
     expect(spec.endpoints.map((e) => e.key)).toEqual(['GET /pets', 'POST /pets', 'GET /pets/{petId}']);
-    expect(JSON.stringify(spec.document)).not.toContain('$ref');
+    // The document keeps its references; a view of one operation resolves them.
+    expect(JSON.stringify(spec.document)).toContain('"$ref":"#/components/schemas/Pet"');
+    const view = resolveOperation(spec.document, spec.endpoints[1]);
+    expect(JSON.stringify(view.operation.requestBody)).not.toContain('$ref');
   });
 
   it('converts Swagger 2.0 JSON to OpenAPI 3.0 and keeps the source version', async () => {
@@ -45,8 +48,11 @@ describe('readSpec: formats and versions', () => {
     expect(spec.openapiVersion).toBe('2.0');
     expect(String(spec.document.openapi)).toMatch(/^3\.0\./);
     expect(spec.endpoints.map((e) => e.key)).toEqual(['GET /pets', 'POST /pets', 'GET /pets/{petId}']);
-    const post = (spec.document.paths as any)['/pets'].post;
+    const post = resolveOperation(spec.document, spec.endpoints[1]).operation as any;
     expect(post.requestBody.content['application/json'].schema.required).toEqual(['id', 'name']);
+    // swagger2openapi moved the definitions; the references follow them.
+    expect(JSON.stringify(spec.document)).toContain('"$ref":"#/components/schemas/');
+    expect(JSON.stringify(spec.document)).not.toContain('#/definitions/');
   });
 
   it('reads OpenAPI 3.1 and lists all 37 operations of the bookstore', async () => {
@@ -76,11 +82,54 @@ describe('readSpec: formats and versions', () => {
     expect(JSON.stringify(doc)).toBe(before);
   });
 
-  it('cuts recursive schemas so the document stays JSON-serialisable, with a warning', async () => {
+  it('cuts recursive schemas in an operation view one level down, with a warning; responses keep their $ref', async () => {
     const spec = await readSpec(await fixture('recursive.yaml'));
-    const json = JSON.stringify(spec.document);
-    expect(json).toContain('x-spectest-recursive-ref');
     expect(spec.warnings.join('\n')).toContain('#/components/schemas/Node');
+    const view = resolveOperation(spec.document, spec.endpoints[0]).operation as any;
+    const node = view.requestBody.content['application/json'].schema;
+    expect(node.properties.parent.properties.name).toEqual({ type: 'string' });
+    expect(node.properties.parent.properties.parent).toEqual({
+      description: 'Recursive reference to #/components/schemas/Node (cut here)',
+      'x-spectest-recursive-ref': '#/components/schemas/Node',
+    });
+    expect(view.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Node' });
+  });
+
+  it('resolves a path item $ref, a $ref with siblings (3.1) and a chain of references', async () => {
+    const spec = await readSpec({
+      openapi: '3.1.0',
+      info: { title: 'Refs', version: '1' },
+      paths: {
+        '/a': { $ref: '#/paths/~1b' },
+        '/b': {
+          post: {
+            requestBody: { $ref: '#/components/requestBodies/B' },
+            responses: { '200': { $ref: '#/components/responses/Ok' } },
+          },
+        },
+      },
+      components: {
+        requestBodies: { B: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Alias', description: 'the body' } } } } },
+        responses: { Ok: { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } } } },
+        schemas: { Alias: { $ref: '#/components/schemas/Thing' }, Thing: { type: 'object', properties: { n: { type: 'integer' } } } },
+      },
+    });
+    expect(spec.endpoints.map((e) => e.key)).toEqual(['POST /a', 'POST /b']);
+    const view = resolveOperation(spec.document, spec.endpoints[0]).operation as any;
+    expect(view.requestBody.content['application/json'].schema).toEqual({
+      type: 'object',
+      properties: { n: { type: 'integer' } },
+      description: 'the body',
+    });
+    expect(view.responses['200']).toEqual({ description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } } });
+  });
+
+  it('shares one expansion of a schema between the operations that use it', async () => {
+    const spec = await readSpec(await fixture('petstore.yaml'));
+    const create = spec.endpoints[1];
+    const a = (resolveOperation(spec.document, create).operation as any).requestBody.content['application/json'].schema;
+    const b = (resolveOperation(spec.document, create).operation as any).requestBody.content['application/json'].schema;
+    expect(a).toBe(b);
   });
 });
 
@@ -118,9 +167,19 @@ describe('readSpec: refusals', () => {
     );
   });
 
-  it('refuses a dangling local $ref as invalid_spec', async () => {
+  it('refuses a dangling local $ref as invalid_spec, used or not', async () => {
     const doc = minimal({
       paths: { '/x': { get: { responses: { '200': { $ref: '#/components/responses/Nope' } } } } },
+    });
+    expect(await codeOf(readSpec(doc))).toBe('invalid_spec');
+    const unused = minimal({ components: { schemas: { A: { $ref: '#/components/schemas/Missing' } } } });
+    expect(await codeOf(readSpec(unused))).toBe('invalid_spec');
+  });
+
+  it('refuses a loop of references that never reaches a value', async () => {
+    const doc = minimal({
+      paths: { '/x': { get: { responses: { '200': { $ref: '#/components/responses/A' } } } } },
+      components: { responses: { A: { $ref: '#/components/responses/B' }, B: { $ref: '#/components/responses/A' } } },
     });
     expect(await codeOf(readSpec(doc))).toBe('invalid_spec');
   });
@@ -132,17 +191,24 @@ describe('readSpec: limits', () => {
       maxBytes: 50 * 1024 * 1024,
       maxDepth: 200,
       maxAliases: 1000,
-      maxOperations: 10_000,
+      maxOperations: 30_000,
       maxSchemaNesting: 8,
-      maxExpandedNodes: 2_000_000,
-      maxExpandedBytes: 128 * 1024 * 1024,
+      maxExpandedNodes: 20_000,
+      maxExpandedBytes: 4 * 1024 * 1024,
     });
   });
 
-  it('applies the expansion limits: schema nesting (marker + warning), expanded nodes and bytes (spec_too_large)', async () => {
+  it('applies the expansion limits per operation: schema nesting (marker + warning), a shallower view, spec_too_large', async () => {
     const doc = () =>
       minimal({
-        paths: { '/a': { get: { responses: { '200': { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/A' } } } } } } } },
+        paths: {
+          '/a': {
+            post: {
+              requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/A' } } } },
+              responses: { '200': { description: 'ok' } },
+            },
+          },
+        },
         components: {
           schemas: {
             A: { type: 'object', properties: { b: { $ref: '#/components/schemas/B' } } },
@@ -154,8 +220,31 @@ describe('readSpec: limits', () => {
     const nested = await readSpec(doc(), { maxSchemaNesting: 1 });
     expect(nested.warnings).toContain('Named schemas nested more than 1 deep were not expanded further (marked x-spectest-recursive-ref)');
     expect((await readSpec(doc())).warnings).toEqual([]);
-    expect(await codeOf(readSpec(doc(), { maxExpandedNodes: 10 }))).toBe('spec_too_large');
-    expect(await codeOf(readSpec(doc(), { maxExpandedBytes: 300 }))).toBe('spec_too_large');
+    // Over the bytes of one operation with everything expanded (C's prose): the view stops before C, and says so.
+    const shallower = await readSpec(doc(), { maxExpandedBytes: 500 });
+    expect(shallower.warnings).toEqual([
+      '1 operation(s) expand named schemas less deep than 8 (e.g. POST /a: 2), because their full expansion passes the per-operation limits (SPEC_MAX_EXPANDED_NODES, SPEC_MAX_EXPANDED_BYTES)',
+    ]);
+    const body = (resolveOperation(shallower.document, shallower.endpoints[0]).operation as any).requestBody.content['application/json'].schema;
+    expect(body.properties.b.properties.c['x-spectest-recursive-ref']).toBe('#/components/schemas/C');
+    // Over the limits even with no named schema expanded: refused.
+    expect(await codeOf(readSpec(doc(), { maxExpandedNodes: 3 }))).toBe('spec_too_large');
+    expect(await codeOf(readSpec(doc(), { maxExpandedBytes: 50 }))).toBe('spec_too_large');
+  });
+
+  it('reads a densely linked spec within the limits: every schema refers to every other', async () => {
+    const schemas: Record<string, unknown> = {};
+    const names = Array.from({ length: 30 }, (_, i) => `S${i}`);
+    for (const name of names) {
+      schemas[name] = { type: 'object', properties: Object.fromEntries(names.map((other) => [other.toLowerCase(), { $ref: `#/components/schemas/${other}` }])) };
+    }
+    const body = { content: { 'application/json': { schema: { $ref: '#/components/schemas/S0' } } } };
+    const spec = await readSpec(minimal({ paths: { '/a': { post: { requestBody: body, responses: { '200': { description: 'ok' } } } } }, components: { schemas } }));
+    const view = resolveOperation(spec.document, spec.endpoints[0]).operation as any;
+    // Recursion is followed once more, then cut: S0 -> S1 -> marker.
+    const s1 = view.requestBody.content['application/json'].schema.properties.s1;
+    expect(s1.properties.s2['x-spectest-recursive-ref']).toBe('#/components/schemas/S2');
+    expect(spec.warnings.join('\n')).toContain('10 more recursive schemas were cut the same way');
   });
 
   it('refuses text over maxBytes as spec_too_large, before parsing', async () => {

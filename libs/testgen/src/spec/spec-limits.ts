@@ -8,11 +8,15 @@ export interface SpecLimits {
   maxAliases: number;
   /** Operations (method + path) in the document. Over it: `too_many_operations`. */
   maxOperations: number;
-  /** Named schemas expanded inside one another before the next is left as a marker (dense specs explode otherwise). */
+  /** Named schemas expanded inside one another in one operation's resolved view before the next is left as a marker. */
   maxSchemaNesting: number;
-  /** Nodes of the dereferenced tree, shared schemas counted where used. Over it: `spec_too_large`. */
+  /**
+   * Nodes of ONE operation's resolved view (parameters, request body, responses), shared schemas counted
+   * where used. An operation over it is expanded less deep (a warning says so); over it even with no named
+   * schema expanded: `spec_too_large`. The document itself keeps its references and is never expanded whole.
+   */
   maxExpandedNodes: number;
-  /** Approximate JSON bytes of the dereferenced tree (it is stored, and Postgres jsonb stops at 255 MB). Over it: `spec_too_large`. */
+  /** Approximate JSON bytes of ONE operation's resolved view; handled like maxExpandedNodes. */
   maxExpandedBytes: number;
 }
 
@@ -20,10 +24,10 @@ export const DEFAULT_SPEC_LIMITS: Readonly<SpecLimits> = Object.freeze({
   maxBytes: 50 * 1024 * 1024,
   maxDepth: 200,
   maxAliases: 1000,
-  maxOperations: 10_000,
+  maxOperations: 30_000,
   maxSchemaNesting: 8,
-  maxExpandedNodes: 2_000_000,
-  maxExpandedBytes: 128 * 1024 * 1024,
+  maxExpandedNodes: 20_000,
+  maxExpandedBytes: 4 * 1024 * 1024,
 });
 
 export function resolveSpecLimits(limits?: Partial<SpecLimits>): SpecLimits {
