@@ -157,6 +157,52 @@ describe('PackagerService', () => {
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(snapshot.result!.artifact.sha256);
     expect(bytes.subarray(0, 2).toString()).toBe('PK');
   });
+
+  it('stops zipping and stores nothing when the task ends (cancelled) during packaging', async () => {
+    const taskId = await taskAtPackaging();
+    let refusedAt!: () => void;
+    const refused = new Promise<void>((resolve) => (refusedAt = resolve));
+    /** The first packaging.zip answer comes late, so the next file's progress is due (not coalesced); just before it the task is cancelled. */
+    class CancellingWriter extends ProgressWriter {
+      filesAtCancel = 0;
+      override async report(id: string, update: Parameters<ProgressWriter['report']>[1]) {
+        if (update.messageKey === 'packaging.zip' && update.messageParams?.files === 0) {
+          const result = await super.report(id, update);
+          await new Promise((r) => setTimeout(r, 300));
+          return result;
+        }
+        if (update.messageKey !== 'packaging.zip') return super.report(id, update);
+        this.filesAtCancel = update.messageParams!.files as number;
+        await super.report(id, { type: 'cancelled', messageKey: 'task.cancelled' });
+        const result = await super.report(id, update);
+        refusedAt();
+        return result;
+      }
+    }
+    const cancelling = new CancellingWriter(ds, { publishEvent: async () => undefined }, { clock });
+    // The real store, reading the ZIP no further than its first chunk until the refusal has been answered.
+    async function* heldBack(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+      let first = true;
+      for await (const chunk of source) {
+        yield chunk;
+        if (first) {
+          first = false;
+          await refused;
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+    }
+    const gated: ArtifactStore = { put: (id, source) => store.put(id, heldBack(source)), head: (id) => store.head(id), open: (id) => store.open(id) };
+    const service = new PackagerService(tasks, generation, cancelling, gated, { PUBLIC_BASE_URL: undefined } as PackagerConfig);
+    await service.run(taskId);
+    await cancelling.close();
+    expect(cancelling.filesAtCancel).toBeGreaterThan(0);
+    expect((await snapshotOf(taskId)).status).toBe('cancelled');
+    expect(await store.head(taskId)).toBeNull();
+    const [{ n }] = await ds.query('SELECT count(*)::int AS n FROM artifact_chunks WHERE task_id = $1', [taskId]);
+    expect(n).toBe(0);
+    expect((await eventsOf(taskId)).at(-1)!.type).toBe('cancelled');
+  });
 });
 
 async function zipEntryNames(zip: Buffer): Promise<string[]> {
