@@ -15,13 +15,15 @@ import { DataSource } from 'typeorm';
  * awaiting every report as a stage does, for DURATION_MS: events/s, latency report() -> answered
  * (queue + transaction + publish) p50/p99/max, and the transactions' own size and duration. Run with
  * the batching writer (PROGRESS_BATCH_MAX default) and with batch size 1 (one transaction per event),
- * then the batching writer at a fixed RATE (open loop, the realtime benchmark's load). Figures are for
- * this machine while it runs; they assert nothing.
+ * then the batching writer at fixed RATES (open loop: 2,000/s is the realtime benchmark's load,
+ * 8,000/s what DESIGN.md measured for a batching writer). Overrides: BENCH_TASKS, BENCH_CALLERS,
+ * BENCH_DURATION_MS, BENCH_RATES (comma-separated), PROGRESS_BATCH_MAX, BENCH_SYNC_COMMIT (on/off).
+ * Figures are for this machine while it runs; they assert nothing.
  */
 const TASKS = Number(process.env.BENCH_TASKS ?? 200);
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 400);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 8_000);
-const RATE = Number(process.env.BENCH_RATE ?? 2_000);
+const RATES = (process.env.BENCH_RATES ?? '2000,8000').split(',').map(Number);
 const BATCH = Number(process.env.PROGRESS_BATCH_MAX ?? DEFAULT_PROGRESS_BATCH_MAX);
 const SYNC_COMMIT = process.env.BENCH_SYNC_COMMIT ?? 'on';
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -68,7 +70,7 @@ const tokens = (k: number): ProgressUpdate => ({
   tokens: { prompt: 45, completion: k, total: 45 + k, perSecond: 14.2 },
 });
 
-async function run(label: string, ds: DataSource, bus: NatsMessaging, maxBatch: number, load: 'closed' | 'open'): Promise<RunFigures> {
+async function run(label: string, ds: DataSource, bus: NatsMessaging, maxBatch: number, load: 'closed' | number): Promise<RunFigures> {
   const batches: BatchStats[] = [];
   const writer = new ProgressWriter(ds, new MessagingEventPublisher(bus), { maxBatch, onBatch: (s) => batches.push(s) });
   const tasks = await createTasks(writer, TASKS);
@@ -94,12 +96,12 @@ async function run(label: string, ds: DataSource, bus: NatsMessaging, maxBatch: 
       }),
     );
   } else {
-    // Open loop: RATE reports a second spread over the tasks, whether or not the previous ones were answered.
+    // Open loop: `load` reports a second spread over the tasks, whether or not the previous ones were answered.
     const inFlight: Promise<void>[] = [];
     let sent = 0;
     let next = 0;
     while (performance.now() < end) {
-      const due = Math.floor(((performance.now() - started) / 1000) * RATE);
+      const due = Math.floor(((performance.now() - started) / 1000) * load);
       for (; sent < due; sent++) inFlight.push(reportOne(tasks[next++ % tasks.length]));
       await sleep(2);
     }
@@ -145,7 +147,7 @@ async function main(): Promise<void> {
     const runs: RunFigures[] = [];
     runs.push(await run(`batching (batch max ${BATCH}), closed loop`, ds, bus, BATCH, 'closed'));
     runs.push(await run('batch size 1, closed loop', ds, bus, 1, 'closed'));
-    runs.push(await run(`batching (batch max ${BATCH}), ${RATE}/s open loop`, ds, bus, BATCH, 'open'));
+    for (const rate of RATES) runs.push(await run(`batching (batch max ${BATCH}), ${rate}/s open loop`, ds, bus, BATCH, rate));
     console.log(
       [
         'writer'.padEnd(44),
