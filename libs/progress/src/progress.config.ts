@@ -1,4 +1,4 @@
-import { envInt, parseConfig } from '@spectest/platform';
+import { envInt, loadConfigOrExit, parseConfig } from '@spectest/platform';
 import { z } from 'zod';
 
 /** Default of PROGRESS_BATCH_MAX: reports committed together in one transaction. */
@@ -13,7 +13,12 @@ export interface ProgressConfig {
   PROGRESS_BATCH_MAX: number;
 }
 
-/** Parsed once when the module builds the writer; a bad value stops the start with one line naming it. */
+/** Parses the writer's variables; a bad value throws a ConfigError naming it. */
 export function progressConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ProgressConfig {
   return parseConfig(z.object(progressEnvShape), env);
+}
+
+/** For ProgressModule, once when a service starts: a bad value stops the process with one line naming it. */
+export function progressConfigOrExit(env: NodeJS.ProcessEnv = process.env): ProgressConfig {
+  return loadConfigOrExit(z.object(progressEnvShape), env);
 }

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Global, Inject, Injectable, Logger, Module, 
 import { MESSAGING, Messaging } from '@spectest/messaging';
 import { TaskStore } from '@spectest/persistence';
 import { DataSource } from 'typeorm';
-import { progressConfigFromEnv } from './progress.config';
+import { progressConfigOrExit } from './progress.config';
 import { MessagingEventPublisher, ProgressWriter } from './progress.writer';
 import { TaskEventHub } from './task-event.hub';
 import { TaskEventStreams } from './task-event.stream';
@@ -39,7 +39,7 @@ class ProgressWriterCloser implements BeforeApplicationShutdown, OnApplicationSh
             logger.warn({ taskId: e.taskId, seq: e.seq, err: String(err) }, 'event committed but not published; subscribers will poll it'),
           ),
           {
-            maxBatch: progressConfigFromEnv().PROGRESS_BATCH_MAX,
+            maxBatch: progressConfigOrExit().PROGRESS_BATCH_MAX,
             onBatchFailed: (err, reports) => logger.warn({ reports, err: String(err) }, 'event batch failed; retrying its reports one by one'),
           },
         ),
