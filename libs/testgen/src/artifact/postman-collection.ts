@@ -116,7 +116,7 @@ const CHECK_SCRIPT = [
   `            var ajv = new Ajv({ allErrors: true, unknownFormats: 'ignore', logger: false });`,
   `            ajv.addFormat('int32', { type: 'number', validate: function (n) { return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647; } });`,
   `            ajv.addFormat('int64', { type: 'number', validate: function (n) { return Number.isInteger(n); } });`,
-  `            ajv.addSchema(sharedSchemas);`,
+  `            try { ajv.addSchema(sharedSchemas); } catch (error) { console.warn('shared response schemas not loaded: ' + error.message); }`,
   `            var valid = ajv.validate(schema, body);`,
   `            pm.expect(valid, 'response body does not match the schema: ' + ajv.errorsText(ajv.errors)).to.be.true;`,
   `        });`,

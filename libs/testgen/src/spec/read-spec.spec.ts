@@ -247,6 +247,30 @@ describe('readSpec: limits', () => {
     expect(spec.warnings.join('\n')).toContain('10 more recursive schemas were cut the same way');
   });
 
+  it('refuses a reference bomb (each level refers twice to the next) that an operation reaches, reads it when none does', async () => {
+    const bomb: Record<string, unknown> = { l30: { type: 'string' } };
+    for (let i = 29; i >= 0; i--) bomb[`l${i}`] = { type: 'object', properties: { a: { $ref: `#/x-bomb/l${i + 1}` }, b: { $ref: `#/x-bomb/l${i + 1}` } } };
+    const body = { content: { 'application/json': { schema: { $ref: '#/x-bomb/l0' } } } };
+    const reached = minimal({ 'x-bomb': bomb, paths: { '/a': { post: { requestBody: body, responses: { '200': { description: 'ok' } } } } } });
+    const error = (await readSpec(reached).catch((e) => e)) as AppError;
+    expect(error.code).toBe('spec_too_large');
+    expect(error.message).toContain('POST /a');
+    await expect(readSpec(minimal({ 'x-bomb': bomb }))).resolves.toMatchObject({ warnings: [] });
+  });
+
+  it('reads the same bomb made of named schemas: the view of the operation is expanded less deep', async () => {
+    const schemas: Record<string, unknown> = { L30: { type: 'string' } };
+    for (let i = 29; i >= 0; i--) schemas[`L${i}`] = { type: 'object', properties: { a: { $ref: `#/components/schemas/L${i + 1}` }, b: { $ref: `#/components/schemas/L${i + 1}` } } };
+    const body = { content: { 'application/json': { schema: { $ref: '#/components/schemas/L0' } } } };
+    const spec = await readSpec(minimal({ components: { schemas }, paths: { '/a': { post: { requestBody: body, responses: { '200': { description: 'ok' } } } } } }), { maxExpandedNodes: 100 });
+    expect(spec.warnings).toEqual([expect.stringContaining('1 operation(s) expand named schemas less deep than 8 (e.g. POST /a: 5)')]);
+    let schema = (resolveOperation(spec.document, spec.endpoints[0]).operation as any).requestBody.content['application/json'].schema;
+    let depth = 0;
+    while (schema.properties) [schema, depth] = [schema.properties.a, depth + 1];
+    expect(schema['x-spectest-recursive-ref']).toBe(`#/components/schemas/L${depth}`);
+    expect(depth).toBe(5);
+  });
+
   it('refuses text over maxBytes as spec_too_large, before parsing', async () => {
     const text = JSON.stringify(minimal({ 'x-pad': 'x'.repeat(2000) }));
     expect(await codeOf(readSpec(text, { maxBytes: 1000 }))).toBe('spec_too_large');
