@@ -88,4 +88,26 @@ describe('SocketOutbox (slow-consumer guard of one socket)', () => {
     outbox.flush();
     expect(s.sent.map((e) => e.taskId)).toEqual(['b']);
   });
+
+  it('whenClear resolves at the flush that leaves the socket clear, not before; close wakes a waiter', async () => {
+    const { s, outbox } = sink();
+    expect(outbox.clear).toBe(true);
+    await outbox.whenClear();
+    s.blocked = true;
+    outbox.push(ev('a', 1, 'parsing'));
+    let woken = 0;
+    void outbox.whenClear().then(() => woken++);
+    outbox.flush();
+    await Promise.resolve();
+    expect(woken).toBe(0);
+    s.blocked = false;
+    outbox.flush();
+    await Promise.resolve();
+    expect([woken, seqs(s.sent)]).toEqual([1, [1]]);
+    s.blocked = true;
+    void outbox.whenClear().then(() => woken++);
+    outbox.close();
+    await Promise.resolve();
+    expect(woken).toBe(2);
+  });
 });

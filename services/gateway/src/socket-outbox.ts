@@ -28,6 +28,8 @@ export class SocketOutbox {
   /** The stage of the last event sent or queued per task, to tell a stage's first event. */
   private readonly stageOf = new Map<string, string | null>();
   private coalescedCount = 0;
+  /** Callers of whenClear, woken by the flush that leaves the socket clear (or by close). */
+  private waiters: (() => void)[] = [];
 
   constructor(private readonly sink: OutboxSink) {}
 
@@ -56,6 +58,29 @@ export class SocketOutbox {
       }
       this.pending.delete(taskId);
     }
+    if (this.waiters.length > 0 && !this.sink.backedUp()) this.wake();
+  }
+
+  /**
+   * Resolves once the socket is clear (see `clear`): a replay reads its next page of the log only when the
+   * socket has taken the last one, so a resume is paced by the client instead of filling its buffer
+   * (where the progress events of a long replay would be coalesced).
+   */
+  whenClear(): Promise<void> {
+    if (this.clear) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The socket is gone: wake whoever waits (they see their subscription closed). */
+  close(): void {
+    this.pending.clear();
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
   }
 
   private send(event: TaskEvent): void {

@@ -156,6 +156,7 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
     const watch = socket.data.watch;
     if (!watch) return;
     for (const m of [...watch.members.values()]) this.release(socket, m);
+    watch.outbox.close();
   }
 
   private watchOf(socket: TaskSocket): SocketWatch {

@@ -121,6 +121,11 @@ export class TaskFeed {
           }
           return;
         }
+        // Paced by the socket: the next page only once it has taken what was sent.
+        if (!m.outbox.clear) {
+          await m.outbox.whenClear();
+          continue;
+        }
         const page = await this.deps.store.readEvents(this.taskId, m.lastSeq, REPLAY_PAGE, this.lastSeq);
         if (m.closed) return;
         if (page.length === 0 || page[0].seq !== m.lastSeq + 1) throw new Error(`the log has no seq ${m.lastSeq + 1} though the feed is at ${this.lastSeq}`);
