@@ -80,9 +80,9 @@ export function failuresMarkdown(summary: CorpusSummary, results: SpecResult[]):
     '',
     'What the codes mean here: `invalid_spec`, the document breaks the OpenAPI schema where the message',
     'points (fix the spec); `no_operations`, a webhooks-only document or no paths; `too_many_operations`,',
-    'over SPEC_MAX_OPERATIONS (raise it, or pick tags/paths with options.include); `spec_too_large`, schemas',
-    'that refer to one another so densely that expanding them where used passes SPEC_MAX_EXPANDED_NODES /',
-    'SPEC_MAX_EXPANDED_BYTES (a document that keeps shared schemas as references would read them: not done yet).',
+    'over SPEC_MAX_OPERATIONS (raise it, or pick tags/paths with options.include); `spec_too_large`, one',
+    "operation whose resolved view passes SPEC_MAX_EXPANDED_NODES / SPEC_MAX_EXPANDED_BYTES even with no named",
+    'schema expanded (the document keeps its `$ref`s; the limits are per operation).',
     '',
     `${summary.specs} specs: ${summary.completed} completed, ${summary.failed} failed with a code, ` +
       `${summary.crashed} crashed, ${summary.timedOut} timed out.`,

@@ -10,7 +10,7 @@ import { SPEC_PARSER_CONFIG, SpecParserConfig } from './spec-parser.config';
 
 
 /**
- * The parsing and foundation stages of one task: read, validate and dereference the spec, list the
+ * The parsing and foundation stages of one task: read and validate the spec, plan its per-operation views, list the
  * endpoints, build the foundation cases, store them, then hand the task to the enhancer.
  * Idempotent by task + stage: a redelivered message finds the work done and only re-publishes the next step.
  */
