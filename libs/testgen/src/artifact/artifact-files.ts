@@ -102,7 +102,7 @@ function rootReadme(title: string, version: string, formats: string[]): string {
       : []),
     '- `cases.json`: every test case, machine readable; `cases.schema.json` is the JSON Schema of its format.',
     '- `REPORT.md`: counts per operation and kind, warnings, stage timings.',
-    '- `openapi.json`: the normalised, dereferenced OpenAPI document the cases were generated from.',
+    '- `openapi.json`: the normalised OpenAPI document the cases were generated from, with its internal `$ref`s.',
     '',
   ].join('\n');
 }

@@ -15,7 +15,7 @@ import { resolveJsonPointer } from '../spec/json-pointer';
 const ONE = ['items', 'additionalProperties', 'not', 'contains', 'propertyNames', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties', 'additionalItems'];
 const LIST = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
 const MAP = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
-// $schema/$id: the document is dereferenced, and a draft-07 $schema URI would make ajv 8 refuse the schema.
+// $schema/$id: a schema's own $id would move the base its $refs resolve against, and a draft-07 $schema URI would make ajv 8 refuse it.
 const DROPPED = ['nullable', 'example', 'discriminator', 'xml', '$schema', '$id'];
 
 export function responseJsonSchema(schema: unknown, refer?: (ref: string) => string): unknown {
