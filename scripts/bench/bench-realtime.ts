@@ -26,14 +26,16 @@ import { Socket, io } from 'socket.io-client';
  * this one (the client sockets). The CPU each used during the load is printed, so a starved server
  * shows. Memory per idle socket is read inside the server after a full GC (a probe preloaded with
  * --expose-gc answers over IPC), before and after SOCKETS connect: the heap growth is what the sockets
- * keep, the RSS growth adds native memory. Figures are for this machine, not a capacity claim.
- * Asserts nothing.
+ * keep, the RSS growth adds native memory. BENCH_ROUNDS (default 2) rounds alternate the two servers,
+ * each row tagged with the load average at its start. Figures are for this machine, not a capacity
+ * claim. Asserts nothing.
  */
 const repoRoot = resolve(__dirname, '..', '..');
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 1000);
 const TASKS = Number(process.env.BENCH_TASKS ?? 200);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const LOAD_MS = Number(process.env.BENCH_LOAD_MS ?? 10_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const REPLAY_EVENTS = 10_000;
 const EVENT_NAMES = ['progress', 'completed', 'failed', 'cancelled'] as const;
 const RESULT: TaskResult = { caseCount: 1, foundationCaseCount: 1, aiCaseCount: 0, artifact: { url: 'u', bytes: 1, sha256: 's' } };
@@ -441,25 +443,34 @@ async function main(): Promise<void> {
     writer = await spawnSelf('writer', base);
     const token = await signTestToken(secret, { sub: 'bench', tenant: 'bench' }, '2h');
     const auth = { token };
-    console.log(`bench:realtime — ${SOCKETS} sockets, ${TASKS} tasks, ${RATE} events/s for ${LOAD_MS / 1000} s, loopback, writer synchronous_commit=${process.env.BENCH_SYNC_COMMIT ?? 'off'}`);
-
-    const ours = await runLoad('gateway (log + replay + seam)', gateway, gwUrl, auth, writer, async (s, taskId) => {
-      const ack = await s.timeout(30_000).emitWithAck('subscribe', { taskId });
-      if (!ack.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack)}`);
-    });
-    const resumes: number[] = [];
-    for (let i = 0; i < 3; i++) resumes.push(await timeResume(gwUrl, auth, writer));
-    await stopChild(gateway);
+    console.log(`bench:realtime — ${SOCKETS} sockets, ${TASKS} tasks, ${RATE} events/s for ${LOAD_MS / 1000} s, ${ROUNDS} round(s), loopback, writer synchronous_commit=${process.env.BENCH_SYNC_COMMIT ?? 'off'}`);
 
     const plainPort = await freePort();
     plain = await spawnSelf('plain', { ...base, PORT: String(plainPort) });
-    const theirs = await runLoad('plain Socket.IO room broadcast', plain, `http://127.0.0.1:${plainPort}`, {}, writer, async (s, taskId) => {
-      await s.timeout(30_000).emitWithAck('join', taskId);
-    });
+    // Rounds alternate the two servers (both running, the other one idle), so a busy spell of the machine
+    // shows as a noisy round instead of favouring one server.
+    const rows: RunFigures[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+      const tag = ROUNDS > 1 ? ` r${round} (load ${load})` : '';
+      rows.push(
+        await runLoad(`gateway${tag}`, gateway, gwUrl, auth, writer, async (s, taskId) => {
+          const ack = await s.timeout(30_000).emitWithAck('subscribe', { taskId });
+          if (!ack.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack)}`);
+        }),
+      );
+      rows.push(
+        await runLoad(`plain Socket.IO${tag}`, plain, `http://127.0.0.1:${plainPort}`, {}, writer, async (s, taskId) => {
+          await s.timeout(30_000).emitWithAck('join', taskId);
+        }),
+      );
+    }
+    const resumes: number[] = [];
+    for (let i = 0; i < 3; i++) resumes.push(await timeResume(gwUrl, auth, writer));
 
     const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
     const cols: [string, number, (f: RunFigures) => string][] = [
-      ['server', -32, (f) => f.name],
+      ['server', -36, (f) => f.name],
       ['p50 ms', 7, (f) => f.p50.toFixed(1)],
       ['p99 ms', 7, (f) => f.p99.toFixed(1)],
       ['max ms', 8, (f) => f.max.toFixed(1)],
@@ -475,7 +486,7 @@ async function main(): Promise<void> {
     const line = (cells: string[]) => cells.map((c, i) => (cols[i][1] < 0 ? c.padEnd(-cols[i][1]) : c.padStart(cols[i][1]))).join(' ');
     console.log('');
     console.log(line(cols.map((c) => c[0])));
-    for (const f of [ours, theirs]) console.log(line(cols.map((c) => c[2](f))));
+    for (const f of rows) console.log(line(cols.map((c) => c[2](f))));
     console.log('');
     console.log(`asked ${RATE} events/s; written = events the writer committed per second over the load phase`);
     console.log(`load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores shared with Postgres, NATS and anything else running)`);
