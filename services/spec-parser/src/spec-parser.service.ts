@@ -6,6 +6,7 @@ import { metrics } from '@spectest/platform';
 import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
 import { ParsedSpec, SpecLimits, buildFoundationCases, readSpec, selectEndpoints, stopSpecValidator } from '@spectest/testgen';
 import { ParseStepHeartbeat } from './parse-step.heartbeat';
+import { withKeepalive } from './stage-keepalive';
 import { SPEC_PARSER_CONFIG, SpecParserConfig } from './spec-parser.config';
 
 
@@ -82,22 +83,24 @@ export class SpecParserService implements OnApplicationShutdown {
       this.heartbeatMs,
     );
     let spec: ParsedSpec;
+    let endpoints: ParsedSpec['endpoints'];
     try {
       spec = await readSpec(content, this.limits, (step) => heartbeat.step(step));
+      endpoints = selectEndpoints(spec, options.include);
+      // Still beating: storing a 45 MB document takes over a second.
+      await this.generation.saveDocument(taskId, {
+        title: spec.title,
+        version: spec.version,
+        openapiVersion: spec.openapiVersion,
+        document: spec.document as Record<string, unknown>,
+        endpoints,
+        warnings: spec.warnings,
+      });
     } catch (error) {
       await heartbeat.stop().catch(() => undefined);
       throw error;
     }
     await heartbeat.stop();
-    const endpoints = selectEndpoints(spec, options.include);
-    await this.generation.saveDocument(taskId, {
-      title: spec.title,
-      version: spec.version,
-      openapiVersion: spec.openapiVersion,
-      document: spec.document as Record<string, unknown>,
-      endpoints,
-      warnings: spec.warnings,
-    });
     await parsing.done({
       messageKey: 'parsing.done',
       messageParams: { endpointCount: endpoints.length, title: spec.title, version: spec.version },
@@ -112,6 +115,7 @@ export class SpecParserService implements OnApplicationShutdown {
     const foundation = new StageReporter(this.writer, taskId, 'foundation');
     const cases: TestCase[] = [];
     const n = spec.endpoints.length;
+    let last: Parameters<StageReporter['report']>[0] | null = null;
     for (let i = 0; i < n; i++) {
       const endpoint = spec.endpoints[i];
       const update = {
@@ -125,9 +129,16 @@ export class SpecParserService implements OnApplicationShutdown {
       // Big specs would otherwise write thousands of events a second: coalesce, but always show the first.
       if (i === 0) await foundation.report(update);
       else await foundation.reportCoalesced(update);
+      last = update;
       cases.push(...buildFoundationCases(spec, endpoint));
     }
-    await this.generation.replaceCases(taskId, 'foundation', cases);
+    // One transaction for every case (seconds for Graph's 75,000): the last endpoint's event again, once a beat.
+    const beat = last;
+    await withKeepalive(
+      () => this.generation.replaceCases(taskId, 'foundation', cases),
+      async () => (beat ? foundation.report(beat) : undefined),
+      this.heartbeatMs,
+    );
     this.logger.log({ taskId, cases: cases.length, endpoints: n }, 'foundation cases stored');
     await foundation.done({
       messageKey: 'foundation.done',
