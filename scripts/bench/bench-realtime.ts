@@ -493,7 +493,7 @@ async function main(): Promise<void> {
     console.log(`resume replaying ${REPLAY_EVENTS} events (subscribe -> last event received): ${resumes.map((ms) => `${ms.toFixed(0)} ms`).join(', ')}`);
     console.log(
       'latency = event committed in Postgres (writer process, right before its NATS publish) -> received by a client socket; CPU = server process user+sys over the load phase wall time; ' +
-        'idle heap / idle RSS = growth of the server\'s heap (+ external) / RSS per connected idle socket, each read after a full GC; clients/writer CPU = this process (the sockets) and the writer over the same time',
+        'idle heap / idle RSS = growth of the server\'s heap (+ external) / RSS per connected idle socket, each read after a full GC (RSS only in round 1: later rounds reuse the pages of the earlier sockets); clients/writer CPU = this process (the sockets) and the writer over the same time',
     );
   } finally {
     await stopChild(plain);
