@@ -99,7 +99,7 @@ describe('hostile input keeps the service healthy', () => {
     const failedReadiness = polls.filter((p) => p.status !== 200);
     console.log(
       `hostile input: ${polls.length} readiness polls in ${wallMs} ms, slowest ${Math.max(...polls.map((p) => p.ms))} ms; ` +
-        answers.map((a) => `${a.name} ${a.status} ${a.body.error?.code ?? a.body.code}`).join(', '),
+        answers.map((a) => `${a.name} ${a.status} ${a.body.error?.code ?? a.body.code} (${(a.body.error?.message ?? a.body.detail ?? '').slice(0, 120)})`).join('; '),
     );
     expect({ failedReadiness, logs: failedReadiness.length ? tail(app.logs) : '' }).toEqual({ failedReadiness: [], logs: '' });
     expect(polls.length).toBeGreaterThan(hostile.length);
