@@ -15,6 +15,7 @@ export async function planOperations(resolver: OperationResolver, endpoints: End
   const document = resolver.document;
   // Every reference points at something, and no chain of references to references loops.
   for (const ref of describeLocal(document).refs.keys()) resolver.dereferenced({ $ref: ref });
+  await yieldToEventLoop();
 
   let nestingCut = false;
   const reduced: { key: string; nesting: number }[] = [];
@@ -24,7 +25,7 @@ export async function planOperations(resolver: OperationResolver, endpoints: End
     if (plan.nesting < resolver.limits.maxSchemaNesting) reduced.push({ key: endpoint.key, nesting: plan.nesting });
     else nestingCut ||= plan.nestingCut;
     if (performance.now() - lastYield > YIELD_EVERY_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
       lastYield = performance.now();
     }
   }
@@ -45,6 +46,11 @@ export async function planOperations(resolver: OperationResolver, endpoints: End
     );
   }
   return warnings;
+}
+
+/** Lets due timers (a progress heartbeat) run between long synchronous parts of reading a spec. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The recursive references reachable from the listed operations, sorted. */

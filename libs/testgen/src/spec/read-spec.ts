@@ -7,7 +7,7 @@ import { assertOnlyLocalRefs } from './external-ref.guard';
 import { assertOperationCountWithin, listEndpoints } from './endpoint-lister';
 import { validateBundled, validateWithSwaggerParser } from './spec-validator';
 import { convertSwagger2 } from './swagger2.converter';
-import { planOperations } from './operation-planning';
+import { planOperations, yieldToEventLoop } from './operation-planning';
 import { resolverFor } from './operation-views';
 import { resolveJsonPointer } from './json-pointer';
 
@@ -27,6 +27,8 @@ export async function readSpec(
 
   await onStep?.('read');
   const raw = parseSpecInput(input, resolved);
+  // Parsing a 47 MB document holds the event loop for over half a second: let a progress heartbeat out.
+  await yieldToEventLoop();
   const version = detectOpenApiVersion(raw);
   const source = raw as Record<string, unknown>;
   assertOnlyLocalRefs(source);
@@ -48,6 +50,7 @@ export async function readSpec(
   }
 
   await onStep?.('dereference');
+  await yieldToEventLoop();
   const resolver = resolverFor(document, resolved);
   const endpoints = listEndpoints(document);
   assertOperationCountWithin(document, resolved.maxOperations);
