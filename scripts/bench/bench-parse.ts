@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ReadSpecStep, buildFoundationCases, readSpec, selectEndpoints, stopSpecValidator } from '@spectest/testgen';
 import { ensureCorpus } from '../corpus/corpus-source';
+import { StageGaps, measureService } from './bench-parse-service';
 
 /**
  * `npm run bench:parse`: wall time and peak RSS of read + validate + per-operation planning ("dereference")
@@ -10,7 +11,9 @@ import { ensureCorpus } from '../corpus/corpus-source';
  * (graph-beta), with default limits, next to swagger-parser's validate + dereference alone, each in a
  * fresh process so the peaks do not mix. Also the longest silence between progress events the
  * spec-parser would emit: a sub-step boundary, or a foundation endpoint once the 250 ms coalescing
- * window has passed (StageReporter.reportCoalesced). Prints figures; asserts nothing.
+ * window has passed (StageReporter.reportCoalesced). With BENCH_SERVICE=1, graph-beta also goes through
+ * the embedded app (built) and the stored events of its parsing and foundation stages are replayed to
+ * measure their silences. Prints figures; asserts nothing.
  */
 const repoRoot = resolve(__dirname, '..', '..', '..');
 const COALESCE_MS = 250;
@@ -187,6 +190,22 @@ async function main(): Promise<void> {
     ),
   ];
   process.stdout.write(lines.join('\n') + '\n');
+
+  // BENCH_SERVICE=1: graph-beta through the real app too (needs `npm run build`), events as stored.
+  if (process.env.BENCH_SERVICE === '1') {
+    const target = 'microsoft.com/graph-beta';
+    const m = await measureService(repoRoot, target, files[target]);
+    const stage = (g: StageGaps | undefined) => (g ? `${g.events} events in ${seconds(g.ms)}, longest silence ${seconds(g.longestGapMs)} after ${g.after}` : '');
+    process.stdout.write(
+      [
+        '',
+        '| spec (embedded app) | task | cases | whole task | parsing + foundation | app peak RSS | parsing | foundation |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- |',
+        `| ${target} | ${m.error ? 'error: ' + m.error : m.status} | ${m.caseCount ?? ''} | ${seconds(m.taskMs)} | ` +
+          `${m.parseAndFoundationMs !== undefined ? seconds(m.parseAndFoundationMs) : ''} | ${m.peakRssMiB} MiB | ${stage(m.parsing)} | ${stage(m.foundation)} |`,
+      ].join('\n') + '\n',
+    );
+  }
 }
 
 void main();

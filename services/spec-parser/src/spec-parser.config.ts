@@ -11,7 +11,7 @@ export const specParserEnvShape = {
   SPEC_MAX_EXPANDED_NODES: envInt(DEFAULT_SPEC_LIMITS.maxExpandedNodes, 1),
   SPEC_MAX_EXPANDED_BYTES: envInt(DEFAULT_SPEC_LIMITS.maxExpandedBytes, 1),
   /** While one parsing sub-step runs, a progress event this often (0: only at step boundaries). */
-  PARSE_HEARTBEAT_MS: envInt(1000, 0),
+  PARSE_HEARTBEAT_MS: envInt(500, 0),
 };
 
 export const SpecParserConfigSchema = z.object({ ...commonEnvShape, ...specParserEnvShape, PORT: envInt(3002, 0, 65535) });
