@@ -12,7 +12,7 @@ const depConstraints = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.nx/**', '**/*.js', '**/*.mjs', '**/*.cjs', 'tests/fixtures/**', '**/public/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.nx/**', '**/*.js', '**/*.mjs', '**/*.cjs', 'tests/fixtures/**', '**/public/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
