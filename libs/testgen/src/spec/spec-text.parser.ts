@@ -1,5 +1,5 @@
 import { AppError } from '@spectest/contracts';
-import { parseDocument } from 'yaml';
+import { CST, Composer, Document, LineCounter, Parser, YAMLError, YAMLParseError } from 'yaml';
 import { SpecLimits } from './spec-limits';
 import { invalidSpec } from './spec-errors';
 import { assertDepthWithin } from './document-depth.guard';
@@ -61,10 +61,11 @@ function parseSpecText(text: string, limits: SpecLimits): unknown {
 function parseYaml(text: string, limits: SpecLimits): unknown {
   let value: unknown;
   try {
-    const doc = parseDocument(text, { merge: true, prettyErrors: true, uniqueKeys: true });
+    const lineCounter = new LineCounter();
+    const doc = composeYaml(text, lineCounter, limits.maxDepth);
     if (doc.errors.length > 0) {
-      const details = doc.errors.slice(0, 20).map((e) => ({ message: e.message, line: e.linePos?.[0]?.line ?? null }));
-      throw invalidSpec(`The spec is neither valid JSON nor valid YAML: ${doc.errors[0].message}`, details);
+      const errors = doc.errors.slice(0, 20).map((e) => located(e, text, lineCounter));
+      throw invalidSpec(`The spec is neither valid JSON nor valid YAML: ${errors[0].message}`, errors);
     }
     value = doc.toJS({ maxAliasCount: limits.maxAliases });
   } catch (error) {
@@ -81,6 +82,60 @@ function parseYaml(text: string, limits: SpecLimits): unknown {
     throw invalidSpec(`The spec could not be parsed as YAML: ${(error as Error).message}`);
   }
   return withDepthCheck(value, limits);
+}
+
+/**
+ * yaml's parseDocument, with the nesting of the syntax tree checked before it is composed: the composer
+ * (and toJS) recurse once per level, so a document thousands of levels deep would overflow the stack,
+ * which yaml reports as an ordinary parse error. The lexer and the CST parser are iterative.
+ */
+function composeYaml(text: string, lineCounter: LineCounter, maxDepth: number): Document.Parsed {
+  const composer = new Composer({ merge: true, uniqueKeys: true });
+  const tokens = new Parser(lineCounter.addNewLine).parse(text);
+  let doc: Document.Parsed | undefined;
+  for (const composed of composer.compose(depthChecked(tokens, maxDepth), true, text.length)) {
+    if (doc) {
+      doc.errors.push(new YAMLParseError(composed.range.slice(0, 2) as [number, number], 'MULTIPLE_DOCS', 'Source contains multiple documents'));
+      break;
+    }
+    doc = composed;
+  }
+  // compose(…, forceDoc = true) always ends with a document.
+  return doc!;
+}
+
+function* depthChecked(tokens: Iterable<CST.Token>, maxDepth: number): Generator<CST.Token> {
+  for (const token of tokens) {
+    if (collectionDepth(token) > maxDepth) throw tooDeep(maxDepth);
+    yield token;
+  }
+}
+
+/** Deepest collection under `token`, the outermost being 0 (as assertDepthWithin counts), -1 for none. Iterative. */
+function collectionDepth(token: CST.Token): number {
+  let deepest = -1;
+  const stack: [CST.Token | undefined, number][] = [[token, -1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (!node) continue;
+    if (node.type === 'document') stack.push([node.value, depth]);
+    else if (node.type === 'block-map' || node.type === 'block-seq' || node.type === 'flow-collection') {
+      const inner = depth + 1;
+      deepest = Math.max(deepest, inner);
+      for (const item of node.items) stack.push([item.key ?? undefined, inner], [item.value, inner]);
+    }
+  }
+  return deepest;
+}
+
+/** yaml's position, as its prettyErrors option would add it: line, column and the line itself. */
+function located(error: YAMLError, text: string, lineCounter: LineCounter): { message: string; line: number | null } {
+  if (error.pos[0] < 0) return { message: error.message, line: null };
+  const { line, col } = lineCounter.linePos(error.pos[0]);
+  const lineText = text.slice(lineCounter.lineStarts[line - 1], lineCounter.lineStarts[line] ?? text.length).replace(/[\n\r]+$/, '');
+  const from = Math.max(0, col - 40);
+  const excerpt = (from > 0 ? '…' : '') + lineText.slice(from, from + 80) + (lineText.length > from + 80 ? '…' : '');
+  return { message: `${error.message} at line ${line}, column ${col}: ${excerpt.trim()}`, line };
 }
 
 function withDepthCheck(value: unknown, limits: SpecLimits): unknown {
