@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TestCase } from '@spectest/contracts';
-import { PostgresArtifactStore, createDataSource, runMigrations } from '@spectest/persistence';
+import { GenerationStore, PostgresArtifactStore, createDataSource, runMigrations } from '@spectest/persistence';
 import { createTestDatabase } from '@spectest/testing';
 import {
   ArtifactEntry,
@@ -27,6 +27,8 @@ import {
  *   artifact store in chunks (artifact_chunks) as it is made;
  * - `buffered`: the shape before streaming, for comparison: every file's text first, then the whole ZIP
  *   in one Buffer, then stored.
+ * A third process, `load`, times what the packager does first: GenerationStore.loadCases, the task's cases
+ * read back from Postgres (stored there by the preparation), with its peak RSS.
  * Targets: a generated spec of 400 resources, and when the corpus cache of `npm run corpus` is present
  * (tmp/corpus-cache), the largest corpus specs (Microsoft Graph beta, which is refused today, then
  * kubernetes.io and GitHub's REST API); or the spec files given as arguments. Needs the machine's Postgres
@@ -113,9 +115,10 @@ function errorSchema(): unknown {
   return { type: 'object', required: ['message'], properties: { message: { type: 'string' }, code: { type: 'integer' } } };
 }
 
-async function prepare(target: string, text: string | Buffer, dir: string, taskId: string): Promise<string> {
+async function prepare(target: string, text: string | Buffer, dir: string, taskId: string, generation: GenerationStore): Promise<string> {
   const spec = await readSpec(text);
   const cases: TestCase[] = spec.endpoints.flatMap((endpoint) => buildFoundationCases(spec, endpoint));
+  await generation.replaceCases(taskId, 'foundation', cases);
   const file = join(dir, `${target.replace(/[^a-z0-9]+/gi, '_')}.json`);
   writeFileSync(file, JSON.stringify({ taskId, title: spec.title, version: spec.version, document: spec.document, cases }));
   return file;
@@ -165,6 +168,29 @@ async function packageOnly(mode: Mode, file: string, databaseUrl: string): Promi
   process.stdout.write(JSON.stringify(figures) + '\n');
 }
 
+interface LoadFigures {
+  target?: string;
+  mode: 'load';
+  cases: number;
+  ms: number;
+  baselineRssMiB: number;
+  peakRssMiB: number;
+}
+
+/** Child mode: the task's cases read back as the packager reads them, timed, with the peak RSS of the process. */
+async function loadOnly(taskId: string, databaseUrl: string): Promise<void> {
+  const ds = createDataSource({ url: databaseUrl, poolSize: 2 });
+  await ds.initialize();
+  global.gc?.();
+  const baselineRssMiB = process.memoryUsage().rss / 2 ** 20;
+  const started = performance.now();
+  const cases = await new GenerationStore(ds).loadCases(taskId);
+  const ms = Math.round(performance.now() - started);
+  await ds.destroy();
+  const figures: LoadFigures = { mode: 'load', cases: cases.length, ms, baselineRssMiB: round(baselineRssMiB), peakRssMiB: round(process.resourceUsage().maxRSS / 1024) };
+  process.stdout.write(JSON.stringify(figures) + '\n');
+}
+
 /** The entry, counting the UTF-8 bytes of its text as the ZIP pulls it. */
 function measured(entry: ArtifactEntry, sizes: Map<string, number>): ArtifactEntry {
   return {
@@ -198,6 +224,7 @@ function round(n: number): number {
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--package-only') return packageOnly(process.argv[3] as Mode, process.argv[4], process.argv[5]);
+  if (process.argv[2] === '--load-only') return loadOnly(process.argv[3], process.argv[4]);
   const dir = mkdtempSync(join(tmpdir(), 'spectest-bench-package-'));
   const db = await createTestDatabase();
   try {
@@ -211,11 +238,13 @@ async function main(): Promise<void> {
     else if (existsSync(api)) {
       for (const id of ['microsoft.com/graph-beta', 'kubernetes.io', 'github.com/api.github.com']) targets.push([id, () => readFileSync(join(api, `${id}.json`))]);
     } else process.stderr.write('corpus not found (run `npm run corpus` once to fetch it); generated spec only\n');
-    const rows: (PackagingFigures & { target: string })[] = [];
+    const generation = new GenerationStore(ds);
+    const rows: ((PackagingFigures | LoadFigures) & { target: string })[] = [];
     for (const [target, text] of targets) {
       let file: string;
+      const taskId = await newTask(ds);
       try {
-        file = await prepare(target, text(), dir, await newTask(ds));
+        file = await prepare(target, text(), dir, taskId, generation);
       } catch (error) {
         process.stderr.write(`${target}: not packaged, the spec is refused: ${(error as { code?: string }).code ?? ''} ${(error as Error).message.slice(0, 200)}\n`);
         continue;
@@ -228,6 +257,9 @@ async function main(): Promise<void> {
         }
         rows.push({ target, ...JSON.parse(child.stdout.trim().split('\n').pop()!) });
       }
+      const load = spawnSync(process.execPath, ['--expose-gc', __filename, '--load-only', taskId, db.url], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      if (load.status !== 0) process.stderr.write(`${target} (load): loading the cases failed\n${load.stderr}\n`);
+      else rows.push({ target, ...JSON.parse(load.stdout.trim().split('\n').pop()!) });
     }
     await ds.destroy();
     console.table(rows);

@@ -14,6 +14,8 @@ export interface StoredDocument {
 }
 
 const CASE_INSERT_CHUNK = 500;
+/** Cases read per round trip when loading a task's cases. */
+const CASE_PAGE = 1_000;
 
 /** What the stages produce for a task: the normalized document, its endpoints, and the cases. */
 export class GenerationStore {
@@ -51,10 +53,33 @@ export class GenerationStore {
     });
   }
 
-  async loadCases(taskId: string): Promise<TestCase[]> {
-    const rows = await this.ds
-      .getRepository(TaskCaseEntity)
-      .find({ where: { taskId }, order: { position: 'ASC', caseId: 'ASC' } });
-    return rows.map((r) => r.body as unknown as TestCase);
+  /**
+   * Every case of the task in generation order, read through a cursor `pageSize` rows at a time (only
+   * their bodies): the caller gets the whole array, but the driver never holds the whole result as well.
+   */
+  async loadCases(taskId: string, pageSize = CASE_PAGE): Promise<TestCase[]> {
+    const runner = this.ds.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await runner.query(
+        'DECLARE task_cases_cursor NO SCROLL CURSOR FOR SELECT body FROM task_cases WHERE task_id = $1 ORDER BY position ASC, case_id ASC',
+        [taskId],
+      );
+      const cases: TestCase[] = [];
+      const fetch = `FETCH FORWARD ${Math.max(1, Math.floor(pageSize))} FROM task_cases_cursor`;
+      for (;;) {
+        const rows = (await runner.query(fetch)) as { body: TestCase }[];
+        for (const row of rows) cases.push(row.body);
+        if (rows.length === 0) break;
+      }
+      await runner.commitTransaction();
+      return cases;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw error;
+    } finally {
+      await runner.release();
+    }
   }
 }

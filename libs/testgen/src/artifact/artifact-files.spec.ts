@@ -22,7 +22,7 @@ import {
   stopSpecValidator,
 } from '../index';
 import { nodeTestProjectFiles } from './node-test-project';
-import { postmanCollection } from './postman-collection';
+import { postmanCollection, postmanCollectionText } from './postman-collection';
 import { utf8Chunks } from './zip-artifact';
 
 jest.setTimeout(30_000);
@@ -263,10 +263,46 @@ describe('artifact files and ZIP', () => {
     expect(hash.digest('hex')).toBe(createHash('sha256').update(await zipArtifact(artifactEntries(input))).digest('hex'));
   });
 
+  it('writes the Postman collection item by item, the text of JSON.stringify on the whole object', () => {
+    const pretty = (v: unknown) => JSON.stringify(v, null, 2);
+    const odd = input.cases.map((c, i) => ({ ...c, group: i % 3 === 0 ? 'ünïcode 😀 "quoted"' : c.group, title: `${c.title} \u2028 ${i}` }));
+    for (const cases of [input.cases, odd, [input.cases[0]], []]) {
+      const pieces = [...postmanCollectionText(input.title, input.version, cases, input.document)];
+      expect(pieces.join('')).toBe(pretty(postmanCollection(input.title, input.version, cases, input.document)));
+      // One piece per request at least: no piece holds the items of the whole collection.
+      expect(pieces.length).toBeGreaterThan(cases.length);
+    }
+  });
+
+  it('zips the streamed files into the bytes of the whole-text ZIP, for several groups, odd names and no cases', async () => {
+    const sha = (zip: Buffer) => createHash('sha256').update(zip).digest('hex');
+    const streamed = async (i: ArtifactInput) => {
+      const hash = createHash('sha256');
+      for await (const chunk of zipArtifactStream(artifactEntries(i))) hash.update(chunk as Buffer);
+      return hash.digest('hex');
+    };
+    const odd = input.cases.map((c, i) => ({ ...c, group: `g${i % 7} ✓`, title: `${c.title} 😀` }));
+    for (const variant of [input, { ...input, cases: odd }, { ...input, cases: [] }, { ...input, formats: ['postman' as const] }]) {
+      expect(await streamed(variant)).toBe(sha(await zipArtifact(buildArtifactFiles(variant))));
+    }
+    // The node:test files: each group's file in pieces (a header, then a test at a time); the whole path joins the one-pass build.
+    const testEntries = artifactEntries({ ...input, cases: odd }).filter((e) => e.path.endsWith('.test.js'));
+    expect(testEntries).toHaveLength(7);
+    for (const entry of testEntries) expect((entry.content() as string[]).length).toBeGreaterThan(2);
+    expect(texts(artifactEntries({ ...input, cases: [] })).get('tests/README.md')).toContain('0 test cases');
+  });
+
   it('ends the stream with the error of an entry that cannot be produced', async () => {
     const broken: ArtifactEntry = { path: 'b.txt', content: () => { throw new Error('no text for b.txt'); } };
     const stream = zipArtifactStream([{ path: 'a.txt', content: 'a' }, broken, { path: 'c.txt', content: 'c' }]);
     await expect((async () => { for await (const _chunk of stream) { /* drain */ } })()).rejects.toThrow('no text for b.txt');
+  });
+
+  it('gathers small pieces into few slices with the bytes of the whole text', () => {
+    const pieces = Array.from({ length: 50_000 }, (_, i) => (i % 2 === 0 ? `piece ${i} é\ud83d` : '\ude00'));
+    const chunks = [...utf8Chunks(pieces)];
+    expect(Buffer.concat(chunks).equals(Buffer.from(pieces.join(''), 'utf8'))).toBe(true);
+    expect(chunks.length).toBeLessThan(10);
   });
 
   it('encodes pieces as the whole text would be, even with a surrogate pair across two pieces', () => {
@@ -300,6 +336,10 @@ describe('artifact files and ZIP', () => {
     }
   });
 });
+
+function texts(entries: ArtifactEntry[]): Map<string, string> {
+  return new Map(entries.map((e) => [e.path, entryText(e)]));
+}
 
 async function zipEntryNames(zip: Buffer): Promise<string[]> {
   const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>

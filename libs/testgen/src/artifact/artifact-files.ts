@@ -1,8 +1,7 @@
 import { stringifyChunked } from '@discoveryjs/json-ext';
-import { TestCase } from '@spectest/contracts';
 import { ARTIFACT_FORMATS, ArtifactEntry, ArtifactFile, ArtifactInput } from './artifact.types';
-import { byGroup, nodeTestProjectFiles } from './node-test-project';
-import { postmanCollection, postmanEnvironment } from './postman-collection';
+import { nodeTestProjectEntries } from './node-test-project';
+import { postmanCollection, postmanCollectionText, postmanEnvironment } from './postman-collection';
 import { casesJsonSchema } from './cases-json-schema';
 import { reportMarkdown } from './report-markdown';
 import { oneLine } from './text-safety';
@@ -22,10 +21,17 @@ export function artifactEntries(input: ArtifactInput): ArtifactEntry[] {
     jsonEntry('cases.schema.json', casesJsonSchema),
     jsonEntry('openapi.json', () => document),
   ];
-  if (formats.includes('node-test')) entries.push(...nodeTestEntries(title, version, cases, document));
+  if (formats.includes('node-test')) entries.push(...nodeTestProjectEntries(title, version, cases, document));
   if (formats.includes('postman')) {
     entries.push(
-      jsonEntry('postman/collection.json', () => postmanCollection(title, version, cases, document)),
+      {
+        path: 'postman/collection.json',
+        content: function* () {
+          yield* postmanCollectionText(title, version, cases, document);
+          yield '\n';
+        },
+        text: () => JSON.stringify(postmanCollection(title, version, cases, document), null, 2) + '\n',
+      },
       jsonEntry('postman/environment.json', () => postmanEnvironment(title, version, document)),
     );
   }
@@ -57,33 +63,6 @@ function jsonEntry(path: string, value: () => unknown): ArtifactEntry {
     },
     text: () => JSON.stringify(value(), null, 2) + '\n',
   };
-}
-
-/**
- * tests/: one entry per endpoint group, built from that group's cases alone when its turn comes. The
- * support files (package.json, README with the case count, runtime, security.json) come from one pass
- * over every case, made when the first of them is zipped; of that pass only those few small texts are kept.
- */
-function nodeTestEntries(title: string, version: string, cases: TestCase[], document: unknown): ArtifactEntry[] {
-  const groups = [...byGroup(cases)].map(([group, groupCases]) => ({ path: `tests/${group}.test.js`, groupCases }));
-  const groupPaths = new Set(groups.map((g) => g.path));
-  let support: Map<string, string> | null = null;
-  const supportText = (path: string) => {
-    support ??= new Map(
-      nodeTestProjectFiles(title, version, cases, document)
-        .filter((file) => !groupPaths.has(file.path))
-        .map((file) => [file.path, file.content]),
-    );
-    return support.get(path) ?? '';
-  };
-  const supportPaths = nodeTestProjectFiles(title, version, [], document).map((file) => file.path);
-  return [
-    ...supportPaths.map((path) => ({ path, content: () => supportText(path) })),
-    ...groups.map(({ path, groupCases }) => ({
-      path,
-      content: () => nodeTestProjectFiles(title, version, groupCases, document).find((file) => file.path === path)?.content ?? '',
-    })),
-  ];
 }
 
 function rootReadme(title: string, version: string, formats: string[]): string {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { TestCase } from '@spectest/contracts';
-import { ArtifactFile } from './artifact.types';
+import { stringifyChunked } from '@discoveryjs/json-ext';
+import { ArtifactEntry, ArtifactFile } from './artifact.types';
 import { groupFileName, oneLine, packageName } from './text-safety';
 import { RUN_CASE_SOURCE } from './node-test-runtime';
 import { CHECK_RESPONSE_SOURCE } from './schema-check-runtime';
@@ -10,21 +11,44 @@ import { SharedSchemas } from './response-schema';
 /** Versions the generated project installs; fixed ranges so the same input gives the same package.json. */
 export const GENERATED_DEPENDENCIES = { ajv: '^8.17.1', 'ajv-formats': '^3.0.1' } as const;
 
-/** tests/: a node:test project in plain JavaScript, one file per endpoint group, runnable with `npm install && npm test`. */
-export function nodeTestProjectFiles(title: string, version: string, cases: TestCase[], document: unknown): ArtifactFile[] {
-  const security = securityConfig(document);
-  const files: ArtifactFile[] = [
-    { path: 'tests/package.json', content: packageJson(title, version) },
-    { path: 'tests/README.md', content: readme(title, version, cases, security) },
-    { path: 'tests/support/run-case.js', content: RUN_CASE_SOURCE },
-    { path: 'tests/support/check-response.js', content: CHECK_RESPONSE_SOURCE },
-    { path: 'tests/support/security.json', content: JSON.stringify(security, null, 2) + '\n' },
-    { path: 'tests/support/schemas.json', content: JSON.stringify(sharedSchemas(cases, document), null, 2) + '\n' },
+/**
+ * tests/: a node:test project in plain JavaScript, one file per endpoint group, runnable with `npm install && npm test`.
+ * One entry per file, each made only when the ZIP reaches it: the support files (package.json, the README with
+ * the case count, the runtime, security.json, schemas.json in pieces) and one test file per group, built from
+ * that group's cases alone. `text` gives each file whole, the way it was built before it was streamed.
+ */
+export function nodeTestProjectEntries(title: string, version: string, cases: TestCase[], document: unknown): ArtifactEntry[] {
+  let security: SecurityConfig | null = null;
+  const scheme = () => (security ??= securityConfig(document));
+  const whole = (path: string, text: () => string): ArtifactEntry => ({ path, content: text, text });
+  const entries: ArtifactEntry[] = [
+    whole('tests/package.json', () => packageJson(title, version)),
+    whole('tests/README.md', () => readme(title, version, cases, scheme())),
+    whole('tests/support/run-case.js', () => RUN_CASE_SOURCE),
+    whole('tests/support/check-response.js', () => CHECK_RESPONSE_SOURCE),
+    whole('tests/support/security.json', () => JSON.stringify(scheme(), null, 2) + '\n'),
+    {
+      path: 'tests/support/schemas.json',
+      content: function* () {
+        yield* stringifyChunked(sharedSchemas(cases, document), { space: 2, highWaterMark: 256 * 1024 });
+        yield '\n';
+      },
+      text: () => JSON.stringify(sharedSchemas(cases, document), null, 2) + '\n',
+    },
   ];
   for (const [group, groupCases] of byGroup(cases)) {
-    files.push({ path: `tests/${group}.test.js`, content: groupTestFile(title, version, group, groupCases, document) });
+    entries.push({
+      path: `tests/${group}.test.js`,
+      content: () => groupTestFile(title, version, group, groupCases, document),
+      text: () => groupTestFile(title, version, group, groupCases, document).join(''),
+    });
   }
-  return files;
+  return entries;
+}
+
+/** Every file of the project with its whole text (tests, small inputs). */
+export function nodeTestProjectFiles(title: string, version: string, cases: TestCase[], document: unknown): ArtifactFile[] {
+  return nodeTestProjectEntries(title, version, cases, document).map((entry) => ({ path: entry.path, content: entry.text!() }));
 }
 
 /** Every schema the response schemas of `cases` refer to, once, as JSON Schema (see SharedSchemas). */
@@ -48,7 +72,8 @@ export function byGroup(cases: TestCase[]): Map<string, TestCase[]> {
   return new Map([...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function groupTestFile(title: string, version: string, group: string, cases: TestCase[], document: unknown): string {
+/** The test file of one group, in pieces: the header with its schemas, then one piece per test. */
+function groupTestFile(title: string, version: string, group: string, cases: TestCase[], document: unknown): string[] {
   // Response schemas repeat across the cases of an operation: each is written once per file, named by content.
   // Their references point into support/schemas.json, which holds each referenced schema once for the project.
   const shared = new SharedSchemas(document, false);
@@ -92,7 +117,7 @@ function groupTestFile(title: string, version: string, group: string, cases: Tes
   const schemaLines = [...schemas.values()]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((s) => `  ${s.name}: ${s.json},`);
-  return [
+  const header = [
     `'use strict';`,
     `// Generated by spectest from ${oneLine(title)} ${oneLine(version)}: group "${oneLine(group)}", ${cases.length} case(s).`,
     `// Run from this folder with: npm install && BASE_URL=http://localhost:8080 npm test`,
@@ -104,9 +129,10 @@ function groupTestFile(title: string, version: string, group: string, cases: Tes
     ...schemaLines,
     `};`,
     ``,
-    tests.join('\n\n'),
     ``,
   ].join('\n');
+  // The same text as the header, the tests joined by a blank line, and a final newline.
+  return [header, ...tests.map((test, i) => (i === 0 ? test : '\n\n' + test)), '\n'];
 }
 
 function indent(text: string): string {

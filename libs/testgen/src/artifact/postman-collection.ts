@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { stringifyChunked } from '@discoveryjs/json-ext';
 import { TestCase } from '@spectest/contracts';
 import { byGroup } from './node-test-project';
 import { isJsonContentType } from '../cases/negative-cases';
@@ -11,45 +12,104 @@ export const POSTMAN_SCHEMA_URL = 'https://schema.getpostman.com/json/collection
  * A Postman v2.1 collection: one folder per group, `{{baseUrl}}` plus one AUTH_<SCHEME> variable per
  * security scheme, and for every request the same checks as the node:test suite (one collection-level
  * test script): the status, then (when the status is right) the body against the response schema.
+ * The whole object (tests, small inputs); the packager streams postmanCollectionText, the same JSON.
  */
 export function postmanCollection(title: string, version: string, cases: TestCase[], document: unknown): Record<string, unknown> {
-  const security = securityConfig(document);
-  const schemas = new SchemaVariables();
-  const shared = new SharedSchemas(document);
-  const responseJsonSchema = (schema: unknown) => shared.convert(schema);
-  const expectations: Record<string, Expectation> = {};
-  const item = [...byGroup(cases).entries()].map(([group, groupCases]) => ({
-    name: group,
-    item: groupCases.map((testCase) => {
-      const id = stableUuid(`case\n${testCase.id}`);
-      const schema = responseJsonSchema(testCase.expect.responseSchema);
-      const expectation: Expectation = {
-        status: testCase.expect.status,
-        statusClass: testCase.expect.statusClass,
-        schema: schema === null || schema === undefined ? null : schemas.key(schema),
-        ...(testCase.expect.responses ? { responses: schemaKeys(testCase.expect.responses, schemas, responseJsonSchema) } : {}),
-      };
-      expectations[id] = expectation;
-      return requestItem(id, testCase, expectation, security, caseSecurity(document, testCase));
-    }),
-  }));
-  return {
-    info: {
+  const builder = new CollectionBuilder(title, version, document);
+  const item = [...byGroup(cases).entries()].map(([group, groupCases]) => ({ name: group, item: groupCases.map((testCase) => builder.item(testCase)) }));
+  return { info: builder.info(), item, ...builder.trailer() };
+}
+
+/**
+ * The text of `JSON.stringify(postmanCollection(...), null, 2)`, byte for byte, in pieces: a request's
+ * item is built, written and let go one at a time; only the expectations and schema variables, which the
+ * collection lists after its items, are gathered on the way.
+ */
+export function* postmanCollectionText(title: string, version: string, cases: TestCase[], document: unknown): Generator<string> {
+  const builder = new CollectionBuilder(title, version, document);
+  yield `{\n  "info": ${nested(builder.info(), 1)},\n  "item": `;
+  const groups = byGroup(cases);
+  if (groups.size === 0) yield '[]';
+  else {
+    let first = true;
+    for (const [group, groupCases] of groups) {
+      yield `${first ? '[\n' : ',\n'}    {\n      "name": ${JSON.stringify(group)},\n      "item": [`;
+      first = false;
+      // A group always has a case (byGroup makes groups from cases).
+      for (let i = 0; i < groupCases.length; i++) yield `${i === 0 ? '\n' : ',\n'}        ${nested(builder.item(groupCases[i]), 4)}`;
+      yield '\n      ]\n    }';
+    }
+    yield '\n  ]';
+  }
+  const { event, variable } = builder.trailer();
+  yield `,\n  "event": ${nested(event, 1)},\n  "variable": `;
+  // The variables hold every schema and expectation: their text in pieces too (json-ext, JSON.stringify's text).
+  // A JSON text has no raw newline inside a string, so indenting every newline nests it one level down.
+  for (const piece of stringifyChunked(variable, { space: 2, highWaterMark: 256 * 1024 })) yield piece.replace(/\n/g, '\n  ');
+  yield '\n}';
+}
+
+/** JSON.stringify(value, null, 2) as it reads `depth` levels down in a pretty-printed document. */
+function nested(value: unknown, depth: number): string {
+  return JSON.stringify(value, null, 2).replace(/\n/g, '\n' + '  '.repeat(depth));
+}
+
+/**
+ * What the collection is made of, in the order it is written: its info, then one request item per case
+ * (each records its expectation and schema variables), then the trailer, which holds what the items
+ * recorded: the check script with every shared schema, the expectations and the schema variables.
+ */
+class CollectionBuilder {
+  private readonly security: SecurityConfig;
+  private readonly schemas = new SchemaVariables();
+  private readonly shared: SharedSchemas;
+  private readonly expectations: Record<string, Expectation> = {};
+  private readonly responseJsonSchema = (schema: unknown) => this.shared.convert(schema);
+
+  constructor(
+    private readonly title: string,
+    private readonly version: string,
+    private readonly document: unknown,
+  ) {
+    this.security = securityConfig(document);
+    this.shared = new SharedSchemas(document);
+  }
+
+  info(): Record<string, unknown> {
+    const { title, version } = this;
+    return {
       _postman_id: stableUuid(`${title}\n${version}`),
       name: `${title} ${version}`.trim(),
       description: `API tests generated by spectest from ${title} ${version}. Set the baseUrl variable to the API under test.`,
       schema: POSTMAN_SCHEMA_URL,
-    },
-    item,
-    // One test script for every request: the same checks as support/run-case.js, looked up by request id.
-    // Its first line holds every schema the response schemas refer to, once (the $refs name its $id).
-    event: [{ listen: 'test', script: { type: 'text/javascript', exec: [`var sharedSchemas = ${JSON.stringify(shared.shared())};`, ...CHECK_SCRIPT] } }],
-    variable: [
-      { key: 'baseUrl', value: 'http://localhost:8080', type: 'string' },
-      { key: EXPECTATIONS_VARIABLE, value: JSON.stringify(expectations), type: 'string' },
-      ...schemas.variables(),
-    ],
-  };
+    };
+  }
+
+  item(testCase: TestCase): Record<string, unknown> {
+    const id = stableUuid(`case\n${testCase.id}`);
+    const schema = this.responseJsonSchema(testCase.expect.responseSchema);
+    const expectation: Expectation = {
+      status: testCase.expect.status,
+      statusClass: testCase.expect.statusClass,
+      schema: schema === null || schema === undefined ? null : this.schemas.key(schema),
+      ...(testCase.expect.responses ? { responses: schemaKeys(testCase.expect.responses, this.schemas, this.responseJsonSchema) } : {}),
+    };
+    this.expectations[id] = expectation;
+    return requestItem(id, testCase, expectation, this.security, caseSecurity(this.document, testCase));
+  }
+
+  trailer(): { event: unknown[]; variable: unknown[] } {
+    return {
+      // One test script for every request: the same checks as support/run-case.js, looked up by request id.
+      // Its first line holds every schema the response schemas refer to, once (the $refs name its $id).
+      event: [{ listen: 'test', script: { type: 'text/javascript', exec: [`var sharedSchemas = ${JSON.stringify(this.shared.shared())};`, ...CHECK_SCRIPT] } }],
+      variable: [
+        { key: 'baseUrl', value: 'http://localhost:8080', type: 'string' },
+        { key: EXPECTATIONS_VARIABLE, value: JSON.stringify(this.expectations), type: 'string' },
+        ...this.schemas.variables(),
+      ],
+    };
+  }
 }
 
 /** What a request must get, by request id, in the EXPECTATIONS_VARIABLE collection variable. */

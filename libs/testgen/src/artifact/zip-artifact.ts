@@ -69,30 +69,29 @@ export async function zipArtifact(entries: readonly (ArtifactEntry | ArtifactFil
 }
 
 const SLICE_CHARS = 1 << 20;
+/** Small pieces (a test, a request item) are gathered to at least this many characters before encoding. */
+const MIN_SLICE_CHARS = 64 << 10;
 
 /**
- * UTF-8 bytes of the concatenated pieces, at most SLICE_CHARS characters at a time. A high surrogate that
- * ends a piece or a slice waits for the next one, so a pair is never split: the bytes equal those of the
- * whole text encoded at once.
+ * UTF-8 bytes of the concatenated pieces, in slices of MIN_SLICE_CHARS to SLICE_CHARS characters (the last
+ * may be shorter), so many small pieces do not make as many small writes. A high surrogate that ends a
+ * slice waits for the next one, so a pair is never split: the bytes equal those of the whole text encoded at once.
  */
 export function* utf8Chunks(pieces: Iterable<string>): Generator<Buffer> {
-  let carry = '';
+  let pending = '';
   for (const piece of pieces) {
-    const text = carry + piece;
-    carry = '';
+    pending += piece;
+    if (pending.length < MIN_SLICE_CHARS) continue;
     let start = 0;
-    while (start < text.length) {
-      let end = Math.min(start + SLICE_CHARS, text.length);
-      if (isHighSurrogate(text.charCodeAt(end - 1))) end--;
-      if (end === start) {
-        carry = text.slice(start);
-        break;
-      }
-      yield Buffer.from(text.slice(start, end), 'utf8');
+    while (pending.length - start >= MIN_SLICE_CHARS) {
+      let end = Math.min(start + SLICE_CHARS, pending.length);
+      if (isHighSurrogate(pending.charCodeAt(end - 1))) end--;
+      yield Buffer.from(pending.slice(start, end), 'utf8');
       start = end;
     }
+    pending = pending.slice(start);
   }
-  if (carry) yield Buffer.from(carry, 'utf8');
+  if (pending) yield Buffer.from(pending, 'utf8');
 }
 
 function isHighSurrogate(code: number): boolean {
