@@ -14,6 +14,12 @@ function deeplyNested(levels: number): string {
   return '{"openapi":"3.0.3","info":{"title":"deep","version":"1"},"paths":{},"x-deep":' + '{"a":'.repeat(levels) + '1' + '}'.repeat(levels) + '}';
 }
 
+/** The same in YAML: flow sequences inside block sequences, nested `levels` deep in all (yaml's composer recurses per level). */
+function deeplyNestedYaml(levels: number): string {
+  const half = Math.floor(levels / 2);
+  return 'openapi: 3.0.3\ninfo:\n  title: deep\n  version: "1"\npaths: {}\nx-deep:\n' + '- '.repeat(half) + '['.repeat(levels - half) + ']'.repeat(levels - half) + '\n';
+}
+
 /** A valid-looking JSON document of about `bytes`, made of operations with long descriptions (more than SPEC_MAX_OPERATIONS). */
 function hugeSpec(bytes: number): string {
   const head = '{"openapi":"3.0.3","info":{"title":"huge","version":"1"},"paths":{';
@@ -75,7 +81,7 @@ describe('hostile input keeps the service healthy', () => {
 
     const submit = async (name: string, spec: Buffer<ArrayBuffer> | string) => {
       const form = new FormData();
-      form.append('spec', new Blob([spec]), `${name}.json`);
+      form.append('spec', new Blob([spec]), /yaml/.test(name) ? `${name}.yaml` : `${name}.json`);
       const res = await fetch(`${url}/v1/tasks`, { method: 'POST', body: form, headers: { Prefer: 'wait=180' } });
       return { name, status: res.status, body: await res.json() };
     };
@@ -84,6 +90,7 @@ describe('hostile input keeps the service healthy', () => {
       // [name, spec, HTTP status, code: the task's error code, or the refusal's]
       ['yaml-alias-bomb', readFileSync(join(ROOT, 'tests/fixtures/hostile/yaml-alias-bomb.yaml')), 200, 'spec_too_large'],
       ['deep-nesting', deeplyNested(100_000), 200, 'spec_too_deep'],
+      ['deep-nesting-yaml', deeplyNestedYaml(20_000), 200, 'spec_too_deep'],
       ['huge-near-limit', hugeSpec(DEFAULT_SIZE_LIMIT - MiB), 200, 'too_many_operations'],
       ['over-limit', Buffer.alloc(DEFAULT_SIZE_LIMIT + 1, ' '), 413, 'payload_too_large'],
     ];

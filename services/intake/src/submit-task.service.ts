@@ -4,11 +4,12 @@ import { MESSAGING, Messaging } from '@spectest/messaging';
 import { AiUsageStore, TaskRecord, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter } from '@spectest/progress';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { INTAKE_CONFIG, IntakeConfig } from './intake.config';
 import { TooManyRequestsError } from './intake.errors';
 import { RateLimiter } from './rate-limiter';
 import { SubmitRequest } from './submit-task.request';
+import { specDigests } from './spec-digest';
 
 export interface Submission {
   snapshot: TaskSnapshot;
@@ -35,10 +36,8 @@ export class SubmitTaskService {
   }
 
   async submit(tenant: string, req: SubmitRequest, idempotencyKey: string | null): Promise<Submission> {
-    const requestHash = createHash('sha256')
-      .update(req.spec)
-      .update(JSON.stringify({ name: req.name, options: req.options }))
-      .digest('hex');
+    const digests = await specDigests(req.spec, JSON.stringify({ name: req.name, options: req.options }));
+    const requestHash = digests.request;
     if (idempotencyKey) {
       const earlier = await this.tasks.findByIdempotencyKey(tenant, idempotencyKey);
       if (earlier) return this.replay(earlier, requestHash);
@@ -63,7 +62,7 @@ export class SubmitTaskService {
         createdAt,
         deadlineAt: new Date(createdAt.getTime() + timeoutSeconds * 1000),
         options: req.options as Record<string, unknown>,
-        spec: { id: randomUUID(), content: req.spec, sha256: createHash('sha256').update(req.spec).digest('hex') },
+        spec: { id: randomUUID(), content: req.spec, sha256: digests.spec },
         idempotencyKey,
         requestHash,
       }));
