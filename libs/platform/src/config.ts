@@ -16,6 +16,9 @@ export const envBoolean = (dflt: boolean) =>
 
 export const envInt = (dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(dflt);
 
+/** Default of PROGRESS_BATCH_MAX: progress reports the event writer (libs/progress) commits in one transaction. */
+export const DEFAULT_PROGRESS_BATCH_MAX = 500;
+
 /** Variables every service reads. Each service's schema extends these. */
 export const commonEnvShape = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -28,6 +31,8 @@ export const commonEnvShape = {
     .regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only')
     .default('spectest'),
   SHUTDOWN_TIMEOUT_MS: envInt(25_000, 1000, 600_000),
+  /** Every service runs the event writer (libs/runtime gives it this value); 1: one transaction per report. */
+  PROGRESS_BATCH_MAX: envInt(DEFAULT_PROGRESS_BATCH_MAX, 1, 5_000),
 };
 
 /**

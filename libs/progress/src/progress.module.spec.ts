@@ -1,10 +1,11 @@
 import { Test } from '@nestjs/testing';
-import { ConfigError, metricsRegistry } from '@spectest/platform';
+import { ConfigError, commonEnvShape, metricsRegistry, parseConfig } from '@spectest/platform';
 import { InProcessMessaging, MessagingModule } from '@spectest/messaging';
 import { DatabaseModule, TaskStore, createDataSource } from '@spectest/persistence';
 import { TestDatabase, createTestDatabase } from '@spectest/testing';
 import { DataSource } from 'typeorm';
-import { DEFAULT_PROGRESS_BATCH_MAX, progressConfigFromEnv } from './progress.config';
+import { z } from 'zod';
+import { DEFAULT_PROGRESS_BATCH_MAX } from './progress.config';
 import { ProgressModule } from './progress.module';
 import { ProgressWriter, ReportResult } from './progress.writer';
 import { sampleTaskInput } from '../../../tests/support/task-input';
@@ -38,7 +39,7 @@ describe('ProgressModule', () => {
     const messaging = new InProcessMessaging({ logger: quiet });
     // The modules in the order every service composes them (libs/runtime infrastructureImports).
     const ref = await Test.createTestingModule({
-      imports: [DatabaseModule.forRoot({ url: db.url, poolSize: 2, migrate: true }), MessagingModule.forRoot(messaging), ProgressModule],
+      imports: [DatabaseModule.forRoot({ url: db.url, poolSize: 2, migrate: true }), MessagingModule.forRoot(messaging), ProgressModule.forRoot({ maxBatch: DEFAULT_PROGRESS_BATCH_MAX })],
     }).compile();
     ref.useLogger(false);
     await ref.init();
@@ -70,13 +71,33 @@ describe('ProgressModule', () => {
     await messaging.close();
   });
 
-  it('PROGRESS_BATCH_MAX defaults to 500 and a bad value stops the start with a line naming it', () => {
-    expect(progressConfigFromEnv({}).PROGRESS_BATCH_MAX).toBe(DEFAULT_PROGRESS_BATCH_MAX);
+  it('commits at most forRoot maxBatch reports per transaction', async () => {
+    const messaging = new InProcessMessaging({ logger: quiet });
+    const ref = await Test.createTestingModule({
+      imports: [DatabaseModule.forRoot({ url: db.url, poolSize: 2, migrate: true }), MessagingModule.forRoot(messaging), ProgressModule.forRoot({ maxBatch: 1 })],
+    }).compile();
+    ref.useLogger(false);
+    await ref.init();
+    const writer = ref.get(ProgressWriter);
+    const taskId = (await writer.createTask(sampleTaskInput())).snapshot.taskId;
+    const batchesBefore = await metricTotal('spectest_progress_batch_size');
+    const answers: Promise<ReportResult>[] = [];
+    for (let k = 0; k < 20; k++) answers.push(writer.report(taskId, { stage: 'parsing', stageProgress: k / 20, messageKey: 'parsing.started' }));
+    expect((await Promise.all(answers)).every((r) => r.ok)).toBe(true);
+    expect((await metricTotal('spectest_progress_batch_size')) - batchesBefore).toBe(20);
+    await ref.close();
+    await messaging.close();
+  });
+
+  it('PROGRESS_BATCH_MAX is part of every service config: defaults to 500, a bad value is a ConfigError naming it', () => {
+    const schema = z.object(commonEnvShape);
+    const env = { DATABASE_URL: 'postgres://127.0.0.1/x' };
+    expect(parseConfig(schema, env).PROGRESS_BATCH_MAX).toBe(DEFAULT_PROGRESS_BATCH_MAX);
     expect(DEFAULT_PROGRESS_BATCH_MAX).toBe(500);
-    expect(progressConfigFromEnv({ PROGRESS_BATCH_MAX: '1' }).PROGRESS_BATCH_MAX).toBe(1);
+    expect(parseConfig(schema, { ...env, PROGRESS_BATCH_MAX: '1' }).PROGRESS_BATCH_MAX).toBe(1);
     for (const bad of ['0', 'many', '2.5', '100000']) {
-      expect(() => progressConfigFromEnv({ PROGRESS_BATCH_MAX: bad })).toThrow(ConfigError);
-      expect(() => progressConfigFromEnv({ PROGRESS_BATCH_MAX: bad })).toThrow(/PROGRESS_BATCH_MAX/);
+      expect(() => parseConfig(schema, { ...env, PROGRESS_BATCH_MAX: bad })).toThrow(ConfigError);
+      expect(() => parseConfig(schema, { ...env, PROGRESS_BATCH_MAX: bad })).toThrow(/PROGRESS_BATCH_MAX/);
     }
   });
 });

@@ -1,8 +1,8 @@
-import { BeforeApplicationShutdown, Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { MESSAGING, Messaging } from '@spectest/messaging';
 import { TaskStore } from '@spectest/persistence';
 import { DataSource } from 'typeorm';
-import { progressConfigOrExit } from './progress.config';
+import { ProgressModuleOptions } from './progress.config';
 import { MessagingEventPublisher, ProgressWriter } from './progress.writer';
 import { TaskEventHub } from './task-event.hub';
 import { TaskEventStreams } from './task-event.stream';
@@ -26,38 +26,46 @@ class ProgressWriterCloser implements BeforeApplicationShutdown, OnApplicationSh
   }
 }
 
-/** The event writer and the readers of the event log, for any service that reports or streams progress. */
-@Global()
-@Module({
-  providers: [
-    {
-      provide: ProgressWriter,
-      useFactory: (ds: DataSource, messaging: Messaging) =>
-        new ProgressWriter(
-          ds,
-          new MessagingEventPublisher(messaging, (err, e) =>
-            logger.warn({ taskId: e.taskId, seq: e.seq, err: String(err) }, 'event committed but not published; subscribers will poll it'),
-          ),
-          {
-            maxBatch: progressConfigOrExit().PROGRESS_BATCH_MAX,
-            onBatchFailed: (err, reports) => logger.warn({ reports, err: String(err) }, 'event batch failed; retrying its reports one by one'),
-          },
-        ),
-      inject: [DataSource, MESSAGING],
-    },
-    ProgressWriterCloser,
-    {
-      provide: TaskEventHub,
-      useFactory: (messaging: Messaging) =>
-        new TaskEventHub(messaging, (subject, detail) => logger.warn({ subject, detail }, 'invalid event on the bus ignored')),
-      inject: [MESSAGING],
-    },
-    {
-      provide: TaskEventStreams,
-      useFactory: (store: TaskStore, hub: TaskEventHub) => new TaskEventStreams(store, hub),
-      inject: [TaskStore, TaskEventHub],
-    },
-  ],
-  exports: [ProgressWriter, TaskEventHub, TaskEventStreams],
-})
-export class ProgressModule {}
+/**
+ * The event writer and the readers of the event log, for any service that reports or streams progress.
+ * Global, imported once per process with the service's parsed config.
+ */
+@Module({})
+export class ProgressModule {
+  static forRoot(options: ProgressModuleOptions): DynamicModule {
+    return {
+      module: ProgressModule,
+      global: true,
+      providers: [
+        {
+          provide: ProgressWriter,
+          useFactory: (ds: DataSource, messaging: Messaging) =>
+            new ProgressWriter(
+              ds,
+              new MessagingEventPublisher(messaging, (err, e) =>
+                logger.warn({ taskId: e.taskId, seq: e.seq, err: String(err) }, 'event committed but not published; subscribers will poll it'),
+              ),
+              {
+                maxBatch: options.maxBatch,
+                onBatchFailed: (err, reports) => logger.warn({ reports, err: String(err) }, 'event batch failed; retrying its reports one by one'),
+              },
+            ),
+          inject: [DataSource, MESSAGING],
+        },
+        ProgressWriterCloser,
+        {
+          provide: TaskEventHub,
+          useFactory: (messaging: Messaging) =>
+            new TaskEventHub(messaging, (subject, detail) => logger.warn({ subject, detail }, 'invalid event on the bus ignored')),
+          inject: [MESSAGING],
+        },
+        {
+          provide: TaskEventStreams,
+          useFactory: (store: TaskStore, hub: TaskEventHub) => new TaskEventStreams(store, hub),
+          inject: [TaskStore, TaskEventHub],
+        },
+      ],
+      exports: [ProgressWriter, TaskEventHub, TaskEventStreams],
+    };
+  }
+}

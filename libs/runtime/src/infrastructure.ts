@@ -10,6 +10,7 @@ export interface InfrastructureConfig {
   DATABASE_URL: string;
   DB_POOL_SIZE: number;
   DB_MIGRATE: boolean;
+  PROGRESS_BATCH_MAX: number;
 }
 
 /**
@@ -17,7 +18,7 @@ export interface InfrastructureConfig {
  * messaging instance (NATS or in-process), and the progress writer/readers. Imported once per process.
  */
 export function infrastructureImports(service: string, cfg: InfrastructureConfig, messaging: Messaging): NonNullable<ModuleMetadata['imports']> {
-  const imports: (DynamicModule | typeof ProgressModule)[] = [
+  const imports: DynamicModule[] = [
     PlatformModule.forRoot({
       service,
       logLevel: cfg.LOG_LEVEL,
@@ -31,7 +32,7 @@ export function infrastructureImports(service: string, cfg: InfrastructureConfig
     }),
     DatabaseModule.forRoot({ url: cfg.DATABASE_URL, poolSize: cfg.DB_POOL_SIZE, migrate: cfg.DB_MIGRATE, applicationName: `spectest-${service}` }),
     MessagingModule.forRoot(messaging),
-    ProgressModule,
+    ProgressModule.forRoot({ maxBatch: cfg.PROGRESS_BATCH_MAX }),
   ];
   return imports;
 }
