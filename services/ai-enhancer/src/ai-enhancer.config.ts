@@ -1,4 +1,5 @@
 import { commonEnvShape, envInt } from '@spectest/platform';
+import { DEFAULT_SPEC_LIMITS, SpecLimits } from '@spectest/testgen';
 import { z } from 'zod';
 
 export const aiEnhancerEnvShape = {
@@ -17,8 +18,24 @@ export const aiEnhancerEnvShape = {
   AI_CONCURRENCY: envInt(2, 1, 32),
   /** Model tokens a tenant may spend in total (prompt + completion); unset: unlimited. Intake refuses with 402 once spent. */
   TENANT_TOKEN_BUDGET: z.coerce.number().int().min(1).optional(),
+  /**
+   * How far an operation's view (what the model is shown) is expanded: the spec-parser's variables of the same
+   * names and defaults, so the model sees an operation as its foundation cases were built from it.
+   */
+  SPEC_MAX_SCHEMA_NESTING: envInt(DEFAULT_SPEC_LIMITS.maxSchemaNesting, 1),
+  SPEC_MAX_EXPANDED_NODES: envInt(DEFAULT_SPEC_LIMITS.maxExpandedNodes, 1),
+  SPEC_MAX_EXPANDED_BYTES: envInt(DEFAULT_SPEC_LIMITS.maxExpandedBytes, 1),
 };
 
 export const AiEnhancerConfigSchema = z.object({ ...commonEnvShape, ...aiEnhancerEnvShape, PORT: envInt(3003, 0, 65535) });
 export type AiEnhancerConfig = z.infer<typeof AiEnhancerConfigSchema>;
 export const AI_ENHANCER_CONFIG = Symbol('AI_ENHANCER_CONFIG');
+
+/** The expansion limits of an operation's view, as the spec-parser applies them. */
+export function operationViewLimits(config: AiEnhancerConfig): Pick<SpecLimits, 'maxSchemaNesting' | 'maxExpandedNodes' | 'maxExpandedBytes'> {
+  return {
+    maxSchemaNesting: config.SPEC_MAX_SCHEMA_NESTING,
+    maxExpandedNodes: config.SPEC_MAX_EXPANDED_NODES,
+    maxExpandedBytes: config.SPEC_MAX_EXPANDED_BYTES,
+  };
+}

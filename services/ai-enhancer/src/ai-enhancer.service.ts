@@ -4,11 +4,11 @@ import { MESSAGING, Messaging } from '@spectest/messaging';
 import { AiUsageStore, GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
-import { resolveOperation } from '@spectest/testgen';
-import { AI_ENHANCER_CONFIG, AiEnhancerConfig } from './ai-enhancer.config';
+import { AI_ENHANCER_CONFIG, AiEnhancerConfig, operationViewLimits } from './ai-enhancer.config';
 import { EtaAccuracy, EtaEstimator, enhanceEndpoints } from './enhancement';
 import { chooseProvider } from './model-provider.factory';
 import { ModelCallError, ModelProvider, isModelCallError } from './providers';
+import { promptOperation } from './prompt-operation';
 import { TaskAbortRegistry } from './task-abort.registry';
 
 /**
@@ -68,16 +68,8 @@ export class AiEnhancerService {
     const doc = await this.generation.loadDocument(taskId);
     if (!doc) throw new AppError('worker_failed', 'the parsed document of this task is missing');
     const foundationCases = (await this.generation.loadCases(taskId)).filter((c) => c.source === 'foundation');
-    // The stored document keeps its $refs: the model sees the operation resolved (parameters and body expanded,
-    // response schemas as references, which is also how its cases store them), path-level parameters included
-    // (operation-level wins by name+in).
-    const operationOf = (e: Endpoint): object => {
-      const { pathItem, operation } = resolveOperation(doc.document, e);
-      const op = operation as { parameters?: { name: string; in: string }[] };
-      const own = op.parameters ?? [];
-      const shared = ((pathItem.parameters ?? []) as { name: string; in: string }[]).filter((p) => !own.some((o) => o.name === p.name && o.in === p.in));
-      return { ...op, parameters: [...shared, ...own] };
-    };
+    const viewLimits = operationViewLimits(this.config);
+    const operationOf = (e: Endpoint): object => promptOperation(doc.document, e, viewLimits);
 
     const history = await this.usage.modelHistory(provider.name, provider.model);
     // Before any call, only the model's history can say how long this will take.

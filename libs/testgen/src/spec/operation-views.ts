@@ -23,7 +23,14 @@ export function resolverFor(document: Record<string, unknown>, limits: Partial<S
   return resolver;
 }
 
-/** One operation of a bundled document with its local references resolved (parameters, request body, responses). */
-export function resolveOperation(document: Record<string, unknown>, endpoint: Pick<Endpoint, 'key' | 'method' | 'path'>): ResolvedOperation {
-  return resolverFor(document).resolve(endpoint);
+/**
+ * One operation of a bundled document with its local references resolved (parameters, request body, responses),
+ * expanded within `limits` (pass the ones the document was read with: the first call for a document decides).
+ */
+export function resolveOperation(
+  document: Record<string, unknown>,
+  endpoint: Pick<Endpoint, 'key' | 'method' | 'path'>,
+  limits: Partial<SpecLimits> = {},
+): ResolvedOperation {
+  return resolverFor(document, limits).resolve(endpoint);
 }

@@ -1,0 +1,63 @@
+import { parseConfig } from '@spectest/platform';
+import { DEFAULT_SPEC_LIMITS } from '@spectest/testgen';
+import { AiEnhancerConfigSchema, operationViewLimits } from './ai-enhancer.config';
+import { promptOperation } from './prompt-operation';
+
+/** POST /a with a body of named schemas nested L1 -> L2 -> ... -> L6. */
+function nestedDocument(): Record<string, unknown> {
+  const schemas: Record<string, unknown> = { L6: { type: 'string' } };
+  for (let i = 1; i < 6; i++) schemas[`L${i}`] = { type: 'object', properties: { next: { $ref: `#/components/schemas/L${i + 1}` } } };
+  return {
+    openapi: '3.0.3',
+    info: { title: 'nested', version: '1' },
+    paths: {
+      '/a': {
+        parameters: [{ name: 'trace', in: 'header', schema: { type: 'string' } }],
+        post: {
+          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/L1' } } } },
+          responses: { '200': { description: 'ok' } },
+        },
+      },
+    },
+    components: { schemas },
+  };
+}
+
+const endpoint = { key: 'POST /a', method: 'post', path: '/a' } as Parameters<typeof promptOperation>[1];
+const config = (env: Record<string, string> = {}) => parseConfig(AiEnhancerConfigSchema, { DATABASE_URL: 'postgres://127.0.0.1/x', ...env });
+
+/** How many named schemas are expanded along body.next.next... before a marker or the end. */
+function expandedDepth(operation: object): number {
+  let node = (operation as any).requestBody.content['application/json'].schema;
+  let depth = 0;
+  while (node && node.type === 'object') {
+    depth++;
+    node = node.properties.next;
+  }
+  return depth;
+}
+
+describe('promptOperation', () => {
+  it('expands the view as far as the SPEC_* limits of the config say, like the spec-parser', () => {
+    expect(operationViewLimits(config())).toEqual({
+      maxSchemaNesting: DEFAULT_SPEC_LIMITS.maxSchemaNesting,
+      maxExpandedNodes: DEFAULT_SPEC_LIMITS.maxExpandedNodes,
+      maxExpandedBytes: DEFAULT_SPEC_LIMITS.maxExpandedBytes,
+    });
+    expect(expandedDepth(promptOperation(nestedDocument(), endpoint, operationViewLimits(config())))).toBe(5);
+    const shallow = operationViewLimits(config({ SPEC_MAX_SCHEMA_NESTING: '2' }));
+    const operation = promptOperation(nestedDocument(), endpoint, shallow);
+    expect(expandedDepth(operation)).toBe(2);
+    expect(JSON.stringify(operation)).toContain('"x-spectest-recursive-ref":"#/components/schemas/L3"');
+  });
+
+  it('includes the path-level parameters', () => {
+    expect((promptOperation(nestedDocument(), endpoint, {}) as { parameters: unknown[] }).parameters).toEqual([
+      { name: 'trace', in: 'header', schema: { type: 'string' } },
+    ]);
+  });
+
+  it('refuses a bad SPEC_MAX_SCHEMA_NESTING at start', () => {
+    expect(() => config({ SPEC_MAX_SCHEMA_NESTING: '0' })).toThrow(/SPEC_MAX_SCHEMA_NESTING/);
+  });
+});
