@@ -1,3 +1,5 @@
+import { URL_ENCODING_SOURCE } from './parameter-style';
+
 /**
  * support/run-case.js of the generated project: sends one case with global fetch, checks the status and
  * then the body against the response schema (support/check-response.js). Plain CommonJS, so the project
@@ -27,16 +29,28 @@ function baseUrl() {
   return value.replace(/\/+$/, '');
 }
 
+// The case holds each parameter already in its style (deepObject "filter[color]", matrix ";id=5", ...);
+// this only percent-encodes, as the Postman collection does.
+` + URL_ENCODING_SOURCE + String.raw`
+
 function buildUrl(request) {
   let path = request.path;
   for (const [name, value] of Object.entries(request.pathParams || {})) {
-    path = path.split('{' + name + '}').join(encodeURIComponent(String(value)));
+    path = path.split('{' + name + '}').join(encodePathValue(value));
   }
   const url = new URL(baseUrl() + path);
+  const pairs = [];
   for (const [name, value] of Object.entries(request.query || {})) {
-    for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(name, String(item));
+    for (const item of Array.isArray(value) ? value : [value]) pairs.push(encodeQueryComponent(name) + '=' + encodeQueryComponent(item));
   }
+  url.search = pairs.join('&');
   return url;
+}
+
+// Appended as text: url.searchParams would re-encode the whole query in form encoding.
+function appendQuery(url, name, value) {
+  const pair = encodeQueryComponent(name) + '=' + encodeQueryComponent(value);
+  url.search = url.search ? url.search + '&' + pair : pair;
 }
 
 function configuredHeaders(withoutCredentials) {
@@ -58,7 +72,7 @@ function applySecurity(security, headers, url) {
     if (scheme.apply === 'bearer') headers.authorization = 'Bearer ' + value;
     else if (scheme.apply === 'basic') headers.authorization = 'Basic ' + Buffer.from(value).toString('base64');
     else if (scheme.apply === 'header') headers[scheme.name.toLowerCase()] = value;
-    else if (scheme.apply === 'query') url.searchParams.set(scheme.name, value);
+    else if (scheme.apply === 'query') appendQuery(url, scheme.name, value);
     else if (scheme.apply === 'cookie') cookies.push(scheme.name + '=' + encodeURIComponent(value));
   }
   if (cookies.length > 0) headers.cookie = cookies.join('; ');

@@ -5,6 +5,7 @@ import { byGroup } from './node-test-project';
 import { isJsonContentType } from '../cases/negative-cases';
 import { SharedSchemas } from './response-schema';
 import { SecurityConfig, caseSecurity, securityConfig } from './security-config';
+import { encodePathValue, encodeQueryComponent } from './parameter-style';
 
 export const POSTMAN_SCHEMA_URL = 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json';
 
@@ -235,13 +236,15 @@ function requestItem(
     .filter((s) => s !== '')
     .map((segment) =>
       segment.replace(/\{([^}]+)\}/g, (_match, name: string) =>
-        name in request.pathParams ? encodeURIComponent(String(request.pathParams[name])) : `{${name}}`,
+        name in request.pathParams ? encodePathValue(request.pathParams[name]) : `{${name}}`,
       ),
     );
+  // Parameters are already in their style (parameter-style.ts); encoded here as run-case.js encodes them,
+  // and kept encoded in `query` too, which newman sends as written.
   const query = Object.entries(request.query).flatMap(([key, value]) =>
-    (Array.isArray(value) ? value : [value]).map((item) => ({ key, value: String(item) })),
+    (Array.isArray(value) ? value : [value]).map((item) => ({ key: encodeQueryComponent(key), value: encodeQueryComponent(item) })),
   );
-  const queryString = query.map((q) => `${encodeURIComponent(q.key)}=${encodeURIComponent(q.value)}`).join('&');
+  const queryString = query.map((q) => `${q.key}=${q.value}`).join('&');
   const header = Object.entries(request.headers).map(([key, value]) => ({ key, value }));
   const body = postmanBody(testCase);
   if (body && body.mode !== 'formdata' && request.contentType) header.push({ key: 'Content-Type', value: request.contentType });

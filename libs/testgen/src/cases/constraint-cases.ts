@@ -1,8 +1,8 @@
 import { asRecord, JsonSchema, ParameterView } from './operation-view';
 import { constraintBreaks } from './constraint-values';
 import { flattenObjectSchema, isObjectSchema } from './schema-shape';
-import { ValidRequest } from './valid-request';
-import { NegativeDraft, cloneRequest, isJsonContentType, isPlainObject } from './negative-cases';
+import { ValidRequest, setParameter } from './valid-request';
+import { NegativeDraft, cloneRequest, isJsonContentType, isPlainObject, sentNames } from './negative-cases';
 
 /**
  * One case per documented constraint of each parameter (enum, minimum/maximum, maxLength, pattern):
@@ -15,9 +15,7 @@ export function parameterConstraintDrafts(valid: ValidRequest, parameters: Param
     if (parameter.in === 'cookie') continue;
     for (const broken of constraintBreaks(parameter.schema)) {
       const request = cloneRequest(valid.request);
-      if (parameter.in === 'path') request.pathParams[parameter.name] = broken.value;
-      else if (parameter.in === 'query') request.query[parameter.name] = broken.value;
-      else request.headers[parameter.name] = String(broken.value);
+      setParameter(request, parameter, broken.value, undefined, sentNames(valid, parameter));
       drafts.push({
         kind: broken.kind,
         target: `${parameter.in}.${parameter.name}.${broken.keyword}`,

@@ -1,5 +1,6 @@
 import { JsonSchema } from './operation-view';
 import { primaryType } from './schema-shape';
+import { compilePattern, keepsLengthAndFormat, patternSample, stringRules } from './pattern-value';
 
 export type ConstraintKind = 'enum_violation' | 'out_of_range' | 'too_long' | 'pattern_mismatch';
 
@@ -90,24 +91,38 @@ function upperBound(schema: JsonSchema): Bound | null {
 }
 
 /**
- * A short string the pattern does not match and that keeps the other length limits, so the pattern is
- * the only reason to refuse it. Patterns JavaScript cannot compile get no case. The probes are a few
- * characters long, which bounds the time even a catastrophically backtracking pattern can take.
+ * A string the pattern does not match that keeps the length limits and the format, so the pattern is the
+ * only reason to refuse it: first a few short probes, then variants of a matching value (case swapped,
+ * a character replaced, one more or one less). Patterns JavaScript cannot compile get no case. The
+ * candidates are short, which bounds the time even a catastrophically backtracking pattern can take.
  */
 function nonMatching(pattern: string, schema: JsonSchema): string | null {
-  let regex: RegExp;
-  try {
-    regex = new RegExp(pattern, 'u');
-  } catch {
-    return null;
-  }
-  const min = Number.isInteger(schema.minLength) ? (schema.minLength as number) : 0;
-  const max = Number.isInteger(schema.maxLength) ? (schema.maxLength as number) : Infinity;
-  for (const probe of PATTERN_PROBES) {
-    if (probe.length < min || probe.length > max) continue;
-    if (!regex.test(probe)) return probe;
-  }
-  return null;
+  const regex = compilePattern(pattern);
+  if (!regex) return null;
+  const rules = stringRules(schema, regex);
+  const breaks = (candidate: string) => !regex.test(candidate) && keepsLengthAndFormat(rules, candidate);
+  const probe = PATTERN_PROBES.find(breaks);
+  if (probe !== undefined) return probe;
+  const valid = patternSample(schema, []);
+  if (valid === null) return null;
+  return variants(valid).find(breaks) ?? null;
+}
+
+function variants(value: string): string[] {
+  const chars = [...value];
+  return [
+    value.toUpperCase(),
+    value.toLowerCase(),
+    chars.map((c) => (/\d/.test(c) ? 'x' : /[a-z]/i.test(c) ? '0' : c)).join(''),
+    chars.map((c) => (/\d/.test(c) ? 'A' : c)).join(''),
+    chars.map((c) => (/\w/.test(c) ? '~' : 'a')).join(''),
+    '~' + chars.slice(1).join(''),
+    chars.slice(0, -1).join('') + '~',
+    value + '~',
+    '~' + value,
+    chars.slice(1).join(''),
+    chars.slice(0, -1).join(''),
+  ].filter((candidate) => candidate !== value);
 }
 
 function listed(values: unknown[]): string {

@@ -1,7 +1,7 @@
 import { CaseRequest, TestCase } from '@spectest/contracts';
 import { ParameterView } from './operation-view';
 import { flattenObjectSchema, isObjectSchema, primaryType, wrongTypeValue } from './schema-shape';
-import { ValidRequest } from './valid-request';
+import { SentParameter, ValidRequest, setParameter } from './valid-request';
 
 export type NegativeDraft = Pick<TestCase, 'kind' | 'title' | 'reason' | 'request'> & { target: string };
 
@@ -9,12 +9,12 @@ export type NegativeDraft = Pick<TestCase, 'kind' | 'title' | 'reason' | 'reques
 export function missingParameterDrafts(valid: ValidRequest): NegativeDraft[] {
   return valid.sent
     .filter(({ parameter }) => parameter.required && parameter.in !== 'path')
-    .map(({ parameter }) => ({
+    .map(({ parameter, wireNames }) => ({
       kind: 'missing_required_param' as const,
       target: `${parameter.in}.${parameter.name}`,
       title: `rejects a request without required ${parameter.in} parameter "${parameter.name}"`,
       reason: `The spec marks ${parameter.in} parameter "${parameter.name}" as required; a request without it must be refused with a 4xx, not processed.`,
-      request: withoutParameter(valid.request, parameter),
+      request: withoutParameter(valid.request, parameter, wireNames),
     }));
 }
 
@@ -28,11 +28,9 @@ export function wrongTypeParameterDrafts(valid: ValidRequest, parameters: Parame
     const type = parameter.schema ? primaryType(parameter.schema) : null;
     if (type !== 'integer' && type !== 'number' && type !== 'boolean') continue;
     const wrong = wrongTypeValue(type)!;
+    if (parameter.in === 'cookie') continue;
     const request = cloneRequest(valid.request);
-    if (parameter.in === 'path') request.pathParams[parameter.name] = wrong;
-    else if (parameter.in === 'query') request.query[parameter.name] = wrong;
-    else if (parameter.in === 'header') request.headers[parameter.name] = wrong;
-    else continue;
+    setParameter(request, parameter, wrong, undefined, sentNames(valid, parameter));
     drafts.push({
       kind: 'wrong_type',
       target: `${parameter.in}.${parameter.name}`,
@@ -80,14 +78,19 @@ export function bodyDrafts(valid: ValidRequest, bodySchema: Record<string, unkno
   return drafts;
 }
 
-function withoutParameter(base: CaseRequest, parameter: ParameterView): CaseRequest {
+/** The names a parameter of the valid request went out as (an exploded object's properties, a deepObject's `name[key]`). */
+export function sentNames(valid: ValidRequest, parameter: ParameterView): string[] {
+  return valid.sent.find((s: SentParameter) => s.parameter === parameter)?.wireNames ?? [];
+}
+
+function withoutParameter(base: CaseRequest, parameter: ParameterView, wireNames: string[]): CaseRequest {
   const request = cloneRequest(base);
-  if (parameter.in === 'query') delete request.query[parameter.name];
+  if (parameter.in === 'query') for (const name of wireNames) delete request.query[name];
   else if (parameter.in === 'header') delete request.headers[parameter.name];
   else if (parameter.in === 'cookie') {
     const rest = (request.headers.Cookie ?? '')
       .split('; ')
-      .filter((pair) => pair !== '' && !pair.startsWith(`${parameter.name}=`));
+      .filter((pair) => pair !== '' && ![parameter.name, ...wireNames].some((name) => pair.startsWith(`${name}=`)));
     if (rest.length > 0) request.headers.Cookie = rest.join('; ');
     else delete request.headers.Cookie;
   }

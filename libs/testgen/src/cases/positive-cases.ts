@@ -28,12 +28,17 @@ function positiveCase(endpoint: Endpoint, variant: RequestVariant, target: Succe
   if (target.accept) request.headers.accept = target.accept;
   const origin = VALUE_ORIGIN_TEXT[variant.valid.valueOrigin] + (target.accept ? `, with Accept: ${target.accept}` : '');
   const unchecked = target.uncheckedBody ? ` (${target.uncheckedBody})` : '';
+  const unmet = variant.valid.unmetPatterns;
+  const patternNote =
+    unmet.length > 0
+      ? ` No value matching ${unmet.map((p) => JSON.stringify(p)).join(', ')} could be generated, so the request carries a plain sample there; a server that checks ${unmet.length > 1 ? 'these patterns' : 'this pattern'} will refuse it.`
+      : '';
   const reason =
     target.documented.length > 1
       ? `The spec documents ${target.documented.map(statusLabel).join(', ')} as success answers of ${endpoint.key}; this case aims at ` +
         `${target.label}. A server answers one request with one status, so any of them passes, and the body is checked ` +
-        `against the schema of the status returned${unchecked}. ${capitalize(origin)}.`
-      : `The spec documents ${target.label} as the success answer of ${endpoint.key}; ${origin}${unchecked}, so a conforming server should answer with it.`;
+        `against the schema of the status returned${unchecked}. ${capitalize(origin)}.${patternNote}`
+      : `The spec documents ${target.label} as the success answer of ${endpoint.key}; ${origin}${unchecked}, so a conforming server should answer with it.${patternNote}`;
   return {
     id: caseId(endpoint, 'positive', idSuffix ?? undefined),
     endpoint: endpoint.key,
