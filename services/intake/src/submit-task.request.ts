@@ -1,11 +1,13 @@
 import { AppError, TaskOptions, TaskOptionsSchema } from '@spectest/contracts';
 import { z } from 'zod';
+import { JsonSubmission, readJsonSubmission } from './json-body.reader';
 
 const JsonBodySchema = z.object({
   spec: z.union([z.string(), z.record(z.string(), z.unknown())]),
   name: z.string().min(1).max(200).optional(),
   options: TaskOptionsSchema.optional(),
 });
+const JsonFieldsSchema = JsonBodySchema.omit({ spec: true });
 
 export interface SubmitRequest {
   spec: Buffer;
@@ -21,10 +23,11 @@ interface UploadedSpec {
 const zodDetails = (e: z.ZodError) => e.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
 
 /**
- * The two shapes of POST /v1/tasks, reduced to one: JSON `{spec, name?, options?}`, or multipart with a
- * file field `spec` (plus optional text fields `name` and `options` as JSON, which the web page sends).
+ * The two shapes of POST /v1/tasks, reduced to one: JSON `{spec, name?, options?}` (as raw bytes, see
+ * readJsonSubmission), or multipart with a file field `spec` (plus optional text fields `name` and `options`
+ * as JSON, which the web page sends).
  */
-export function readSubmitRequest(body: unknown, file: UploadedSpec | undefined, maxBytes: number): SubmitRequest {
+export async function readSubmitRequest(body: unknown, file: UploadedSpec | undefined, maxBytes: number): Promise<SubmitRequest> {
   if (file) {
     const fields = (body ?? {}) as Record<string, unknown>;
     let options: unknown = {};
@@ -40,15 +43,28 @@ export function readSubmitRequest(body: unknown, file: UploadedSpec | undefined,
     const name = typeof fields.name === 'string' && fields.name.trim() ? fields.name.trim().slice(0, 200) : baseName(file.originalname);
     return { spec: checkSpecBytes(file.buffer, maxBytes), name, options: parsedOptions.data };
   }
-  if (!body || typeof body !== 'object' || Object.keys(body).length === 0) {
-    throw new AppError('invalid_request', 'send JSON {"spec": ...} or multipart/form-data with a file field `spec`');
-  }
+  if (Buffer.isBuffer(body)) return fromJsonSubmission(await readJsonSubmission(body), maxBytes);
+  if (!body || typeof body !== 'object' || Object.keys(body).length === 0) throw noSpec();
   const parsed = JsonBodySchema.safeParse(body);
   if (!parsed.success) throw new AppError('invalid_request', 'invalid request body', 400, zodDetails(parsed.error));
   const { spec, name, options } = parsed.data;
   const bytes = typeof spec === 'string' ? Buffer.from(spec, 'utf8') : Buffer.from(JSON.stringify(spec), 'utf8');
   return { spec: checkSpecBytes(bytes, maxBytes), name: name ?? 'task', options: options ?? {} };
 }
+
+function fromJsonSubmission(submission: JsonSubmission, maxBytes: number): SubmitRequest {
+  const { fields, spec, specKind } = submission;
+  if (fields === null || typeof fields !== 'object' || Array.isArray(fields) || (specKind === 'absent' && Object.keys(fields).length === 0)) throw noSpec();
+  if (!spec) {
+    const message = specKind === 'absent' ? 'Required' : 'expected a string (YAML or JSON text) or an object';
+    throw new AppError('invalid_request', 'invalid request body', 400, [{ path: 'spec', message }]);
+  }
+  const parsed = JsonFieldsSchema.safeParse(fields);
+  if (!parsed.success) throw new AppError('invalid_request', 'invalid request body', 400, zodDetails(parsed.error));
+  return { spec: checkSpecBytes(spec, maxBytes), name: parsed.data.name ?? 'task', options: parsed.data.options ?? {} };
+}
+
+const noSpec = () => new AppError('invalid_request', 'send JSON {"spec": ...} or multipart/form-data with a file field `spec`');
 
 function baseName(filename?: string): string {
   const base = (filename ?? '').replace(/\.(ya?ml|json)$/i, '').trim();

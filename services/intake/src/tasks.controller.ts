@@ -50,7 +50,7 @@ export class TasksController {
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
       throw new AppError('invalid_request', 'Idempotency-Key must be 1 to 200 characters');
     }
-    const request = readSubmitRequest(body, file, this.config.MAX_SPEC_BYTES);
+    const request = await readSubmitRequest(body, file, this.config.MAX_SPEC_BYTES);
     const { snapshot } = await this.submitter.submit(principal.tenant, request, idempotencyKey ?? null);
     const wait = preferWaitSeconds(prefer);
     if (wait !== null) {
