@@ -96,12 +96,10 @@ function admitsString(schema: JsonSchema): boolean {
 }
 
 function patternLeaf(schema: JsonSchema): Prepared {
-  const plain = { ...schema, pattern: undefined };
-  const candidates = [trySample(plain, false), trySample(schema, true)];
-  const value = patternSample(schema, candidates.slice(0, 1));
+  const value = patternSample(schema, [trySample({ ...schema, pattern: undefined }, false)]);
   if (value !== null) return { schema: { ...schema, example: value }, unmet: [] };
   // randexp found nothing; openapi-sampler's own pattern support is the last resort.
-  const fallback = patternSample(schema, candidates.slice(1));
+  const fallback = patternSample(schema, [trySample(schema, true)]);
   if (fallback !== null) return { schema: { ...schema, example: fallback }, unmet: [] };
   return { schema, unmet: schema.readOnly === true ? [] : [schema.pattern as string] };
 }
