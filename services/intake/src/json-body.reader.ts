@@ -10,7 +10,7 @@ export interface JsonSubmission {
   specKind: 'string' | 'object' | 'absent' | 'other';
 }
 
-/** Bodies above this are parsed in a worker thread: JSON.parse of a 100 MB body held the event loop some 70-85 ms. */
+/** Bodies above this are parsed in a worker thread: JSON.parse of a 49 MB body held the event loop some 70-85 ms. */
 export const JSON_BODY_WORKER_BYTES = 1024 * 1024;
 
 type Answer = { ok: true; fields: unknown; spec: Uint8Array | null; specKind: JsonSubmission['specKind'] } | { ok: false; message: string };
