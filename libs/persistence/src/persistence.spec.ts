@@ -77,6 +77,10 @@ describe('persistence against a real Postgres', () => {
     const record = await store.get(taskId);
     expect(record).toMatchObject({ specId, options: { formats: ['postman'] }, requestHash: null });
     expect(await store.getSpecContent(specId)).toEqual(content);
+    // Read in slices that do not divide the spec evenly, and a slice bigger than the spec: the same bytes.
+    expect(await store.getSpecContent(specId, 7)).toEqual(content);
+    expect(await store.getSpecContent(specId, content.length + 1)).toEqual(content);
+    expect(await store.getSpecContent('00000000-0000-4000-8000-000000000000')).toBeNull();
     expect((await store.findByIdempotencyKey('acme', 'k-1'))?.snapshot.taskId).toBe(taskId);
     expect(await store.findByIdempotencyKey('globex', 'k-1')).toBeNull();
     // One idempotency key per tenant.
