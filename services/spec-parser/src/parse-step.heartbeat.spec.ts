@@ -48,6 +48,20 @@ describe('ParseStepHeartbeat', () => {
     for (const s of validating) expect(s.progress).toBeLessThan(PARSE_STEP_PROGRESS.dereference);
   });
 
+  it('a step announced again is a beat where the step stands, not a restart of its progress', async () => {
+    const rec = recorder();
+    let clock = 0;
+    const heartbeat = new ParseStepHeartbeat(rec.report, 0, () => clock);
+    await heartbeat.step('read');
+    clock = 5_000;
+    await heartbeat.step('read');
+    await heartbeat.step('validate');
+    await heartbeat.stop();
+    expect(rec.sent.map((s) => s.step)).toEqual(['read', 'read', 'validate']);
+    expect(rec.sent[1].progress).toBeGreaterThan(PARSE_STEP_PROGRESS.read);
+    expect(rec.sent[1].progress).toBeLessThan(PARSE_STEP_PROGRESS.validate);
+  });
+
   it('with interval 0 reports only the step boundaries', async () => {
     const rec = recorder();
     const heartbeat = new ParseStepHeartbeat(rec.report, 0);

@@ -28,6 +28,12 @@ export class ParseStepHeartbeat {
 
   /** The readSpec step listener: reports the step at its start, then beats until the next one. */
   async step(step: ReadSpecStep): Promise<void> {
+    const current = this.current;
+    if (current?.step === step) {
+      // Announced again (the caller began the step early): a beat now, where the step already stands.
+      await this.enqueue(() => this.report(step, this.progressOf(current)));
+      return;
+    }
     this.current = { step, since: this.now() };
     await this.enqueue(() => this.report(step, PARSE_STEP_PROGRESS[step]));
     if (!this.timer && this.intervalMs > 0) {
@@ -47,10 +53,14 @@ export class ParseStepHeartbeat {
   private async beat(): Promise<void> {
     const current = this.current;
     if (!current || this.failure) return;
+    await this.enqueue(() => this.report(current.step, this.progressOf(current))).catch(() => undefined);
+  }
+
+  private progressOf(current: { step: ReadSpecStep; since: number }): number {
     const start = PARSE_STEP_PROGRESS[current.step];
     // Halves the distance to the next step every 10 s and stops short of it: no promise about the end.
     const share = 0.9 * (1 - Math.pow(0.5, (this.now() - current.since) / 10_000));
-    await this.enqueue(() => this.report(current.step, start + (NEXT_PROGRESS[current.step] - start) * share)).catch(() => undefined);
+    return start + (NEXT_PROGRESS[current.step] - start) * share;
   }
 
   private enqueue(send: () => Promise<void>): Promise<void> {
