@@ -1,5 +1,5 @@
 import { AppError } from '@spectest/contracts';
-import { readJsonSubmission } from './json-body.reader';
+import { JSON_BODY_MAX_WORKERS, jsonBodyWorkersInUse, readJsonSubmission } from './json-body.reader';
 
 const bodies: [string, string][] = [
   ['a spec string', JSON.stringify({ spec: 'openapi: 3.0.3\ninfo: {title: é, version: "1"}\n', name: 'n', options: { seed: 1 } })],
@@ -32,6 +32,28 @@ describe('readJsonSubmission', () => {
       expect(error).toBeInstanceOf(AppError);
       expect((error as AppError).code).toBe('invalid_request');
     }
+  });
+
+  it('runs at most JSON_BODY_MAX_WORKERS parse workers at once; the others wait and all get their answer', async () => {
+    const bodies = Array.from({ length: 6 }, (_, i) => JSON.stringify({ spec: `${i}`.repeat(512 * 1024), name: `n${i}` }));
+    let most = 0;
+    let watching = true;
+    const watch = () => {
+      most = Math.max(most, jsonBodyWorkersInUse());
+      if (watching) setImmediate(watch);
+    };
+    watch();
+    const answers = await Promise.all(bodies.map((body) => readJsonSubmission(Buffer.from(body), 0)));
+    watching = false;
+    expect(most).toBe(JSON_BODY_MAX_WORKERS);
+    expect(jsonBodyWorkersInUse()).toBe(0);
+    expect(answers.map((a) => (a.fields as { name: string }).name)).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n5']);
+    expect(answers.map((a) => a.spec?.length)).toEqual(bodies.map((_, i) => `${i}`.repeat(512 * 1024).length));
+  });
+
+  it('frees its worker slot when a body is refused', async () => {
+    await Promise.all([1, 2, 3].map(() => readJsonSubmission(Buffer.from('{"spec": '), 0).catch(() => undefined)));
+    expect(jsonBodyWorkersInUse()).toBe(0);
   });
 
   it('lets the event loop run while a big body is parsed', async () => {

@@ -13,6 +13,34 @@ export interface JsonSubmission {
 /** Bodies above this are parsed in a worker thread: JSON.parse of a 49 MB body held the event loop some 70-85 ms. */
 export const JSON_BODY_WORKER_BYTES = 1024 * 1024;
 
+/**
+ * Parse workers that may run at once in a process; more big bodies wait their turn. Each holds its body, the
+ * parsed object and the spec's bytes (a few hundred MB for a body at the 50 MiB limit), so many big
+ * submissions arriving together must not add up without bound.
+ */
+export const JSON_BODY_MAX_WORKERS = 2;
+
+let workersInUse = 0;
+const waitingForWorker: (() => void)[] = [];
+
+/** How many parse workers run now (for tests and metrics). */
+export function jsonBodyWorkersInUse(): number {
+  return workersInUse;
+}
+
+async function withWorkerSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (workersInUse >= JSON_BODY_MAX_WORKERS) await new Promise<void>((resolve) => waitingForWorker.push(resolve));
+  else workersInUse++;
+  try {
+    return await work();
+  } finally {
+    // The slot passes straight to the next waiter, if any; otherwise it is freed.
+    const next = waitingForWorker.shift();
+    if (next) next();
+    else workersInUse--;
+  }
+}
+
 type Answer = { ok: true; fields: unknown; spec: Uint8Array | null; specKind: JsonSubmission['specKind'] } | { ok: false; message: string };
 
 // The same steps as splitSubmission below, in plain JavaScript for the worker.
@@ -41,7 +69,7 @@ parentPort.postMessage(result, result.ok && result.spec ? [result.spec.buffer] :
  * parse nor the copy of the spec into bytes holds the event loop every service shares in the embedded app.
  */
 export async function readJsonSubmission(bytes: Buffer, workerThreshold = JSON_BODY_WORKER_BYTES): Promise<JsonSubmission> {
-  const answer = bytes.length > workerThreshold ? await inWorker(bytes) : splitSubmission(bytes);
+  const answer = bytes.length > workerThreshold ? await withWorkerSlot(() => inWorker(bytes)) : splitSubmission(bytes);
   if (!answer.ok) throw new AppError('invalid_request', `the body is not valid JSON: ${answer.message}`);
   const spec = answer.spec ? Buffer.from(answer.spec.buffer, answer.spec.byteOffset, answer.spec.byteLength) : null;
   return { fields: answer.fields, spec, specKind: answer.specKind };
