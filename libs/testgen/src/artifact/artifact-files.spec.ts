@@ -24,6 +24,8 @@ import {
 import { nodeTestProjectFiles } from './node-test-project';
 import { postmanCollection, postmanCollectionText } from './postman-collection';
 import { utf8Chunks } from './zip-artifact';
+import { casesJsonText } from './artifact-files';
+import { markMockJudgement } from '../cases/mock-judgement';
 
 jest.setTimeout(30_000);
 afterAll(() => stopSpecValidator());
@@ -272,6 +274,21 @@ describe('artifact files and ZIP', () => {
       // One piece per request at least: no piece holds the items of the whole collection.
       expect(pieces.length).toBeGreaterThan(cases.length);
     }
+  });
+
+  it('writes cases.json case by case, the text of JSON.stringify on every case marked at once', () => {
+    const pretty = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
+    const odd = input.cases.map((c, i) => ({ ...c, title: `${c.title} \u2028 "quoted" 😀 ${i}`, group: i % 2 ? 'ünïcode\nline' : c.group }));
+    // Repeated until the text passes one piece's size, so the pieces are cut in several places.
+    const many = Array.from({ length: 8 }, () => input.cases).flat();
+    for (const cases of [input.cases, odd, many, [input.cases[0]], []]) {
+      const pieces = [...casesJsonText('Odd "title" ✓', 'v\t1', cases, input.document)];
+      const whole = { $schema: './cases.schema.json', title: 'Odd "title" ✓', version: 'v\t1', caseCount: cases.length, cases: markMockJudgement(cases, input.document) };
+      expect(pieces.join('')).toBe(pretty(whole));
+      if (cases === many) expect(pieces.length).toBeGreaterThan(1);
+    }
+    const entry = artifactEntries(input).find((e) => e.path === 'cases.json')!;
+    expect(entryText(entry)).toBe(pretty({ $schema: './cases.schema.json', title: input.title, version: input.version, caseCount: input.cases.length, cases: markMockJudgement(input.cases, input.document) }));
   });
 
   it('zips the streamed files into the bytes of the whole-text ZIP, for several groups, odd names and no cases', async () => {
