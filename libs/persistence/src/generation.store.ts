@@ -13,6 +13,9 @@ export interface StoredDocument {
   warnings: string[];
 }
 
+/** What packaging reads of the stored document: not the endpoints list (megabytes for a big spec), nor the warnings. */
+export type PackagingDocument = Pick<StoredDocument, 'title' | 'version' | 'document'>;
+
 const CASE_INSERT_CHUNK = 500;
 /** Cases read per round trip when loading a task's cases. */
 const CASE_PAGE = 1_000;
@@ -30,6 +33,14 @@ export class GenerationStore {
     if (!row) return null;
     const { title, version, openapiVersion, document, endpoints, warnings } = row;
     return { title, version, openapiVersion, document, endpoints: endpoints as Endpoint[], warnings };
+  }
+
+  /** The document for packaging: only the columns the artifact is made of are read from the database. */
+  async loadPackagingDocument(taskId: string): Promise<PackagingDocument | null> {
+    const row = await this.ds.getRepository(TaskDocumentEntity).findOne({ select: { taskId: true, title: true, version: true, document: true }, where: { taskId } });
+    if (!row) return null;
+    const { title, version, document } = row;
+    return { title, version, document };
   }
 
   /**

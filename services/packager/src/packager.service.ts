@@ -46,7 +46,7 @@ export class PackagerService {
     const taskId = snapshot.taskId;
     const options = TaskOptionsSchema.parse(rawOptions);
     await reporter.report({ messageKey: 'packaging.started', stageProgress: 0 });
-    const doc = await this.generation.loadDocument(taskId);
+    const doc = await this.generation.loadPackagingDocument(taskId);
     if (!doc) throw new AppError('worker_failed', 'the parsed document of this task is missing');
     const cases = await this.generation.loadCases(taskId);
     const etaError = etaErrorOf(await this.tasks.findLastEvent(taskId, 'enhancing.done'));
