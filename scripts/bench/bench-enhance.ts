@@ -1,6 +1,5 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { createHash, randomUUID } from 'node:crypto';
 import { Endpoint, TestCase } from '@spectest/contracts';
 import { createDataSource, runMigrations } from '@spectest/persistence';
 import { ProgressWriter, StageReporter } from '@spectest/progress';
@@ -9,6 +8,7 @@ import { enhanceEndpoints } from '../../services/ai-enhancer/src/enhancement';
 import type { ModelHistory, StageUpdate } from '../../services/ai-enhancer/src/enhancement';
 import { OllamaProvider } from '../../services/ai-enhancer/src/providers';
 import { startFakeModelServer } from '../../tests/support/fake-model-server';
+import { benchTask } from '../../tests/support/task-input';
 
 /**
  * `npm run bench:enhance`: the enhancing stage's own cost and the quality of its ETA, against the fake model server
@@ -127,19 +127,7 @@ async function writerRun(url: string, tasks: number): Promise<void> {
     const writer = new ProgressWriter(ds, { publishEvent: async () => undefined });
     const ids: string[] = [];
     for (let i = 0; i < tasks; i++) {
-      const taskId = randomUUID();
-      const content = Buffer.from('{}');
-      await writer.createTask({
-        taskId,
-        tenant: 'bench',
-        name: `bench ${i}`,
-        createdAt: new Date(),
-        deadlineAt: new Date(Date.now() + 3_600_000),
-        options: {},
-        spec: { id: randomUUID(), content, sha256: createHash('sha256').update(content).digest('hex') },
-        idempotencyKey: null,
-        requestHash: null,
-      });
+      const { taskId } = (await writer.createTask(benchTask(`bench ${i}`))).snapshot;
       await new StageReporter(writer, taskId, 'parsing').done({ messageKey: 'parsing.done', messageParams: { endpointCount: 6, title: 'bench', version: '1' } });
       await new StageReporter(writer, taskId, 'foundation').done({ messageKey: 'foundation.done', messageParams: { count: 6 } });
       ids.push(taskId);

@@ -1,6 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -45,6 +44,9 @@ export async function measureService(repoRoot: string, target: string, file: str
   const dataDir = mkdtempSync(join(tmpdir(), 'spectest-bench-parse-'));
   // The embedded Postgres runs as the postgres user when started as root: it must reach the folder.
   chmodSync(dataDir, 0o755);
+  // Loaded here, not at the top: bench-parse's measuring children load this file too, and their peak RSS
+  // should not include the pg and nats clients that @spectest/testing brings.
+  const { freePort } = await import('@spectest/testing');
   const [port, pgPort] = [await freePort(), await freePort()];
   const proc = spawn(process.execPath, [main], {
     cwd: repoRoot,
@@ -124,16 +126,4 @@ async function waitReady(url: string, proc: ReturnType<typeof spawn>, logs: stri
     if (Date.now() > deadline) throw new Error('the app was not ready within 120 s');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

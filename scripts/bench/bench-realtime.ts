@@ -5,13 +5,14 @@ import { createDataSource } from '@spectest/persistence';
 import { EventPublisher, MessagingEventPublisher, ProgressWriter, ReportItem } from '@spectest/progress';
 import { createTestDatabase, deleteNatsTestStreams, freePort, testNatsConfig } from '@spectest/testing';
 import { ChildProcess, fork, spawn } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Server } from 'socket.io';
 import { Socket, io } from 'socket.io-client';
+import { benchTask } from '../../tests/support/task-input';
 
 /**
  * `npm run bench:realtime`: one gateway process on loopback, SOCKETS sockets watching TASKS tasks that
@@ -30,7 +31,8 @@ import { Socket, io } from 'socket.io-client';
  * each row tagged with the load average at its start. Figures are for this machine, not a capacity
  * claim. Asserts nothing.
  */
-const repoRoot = resolve(__dirname, '..', '..');
+// Compiled to tmp/bench-realtime/scripts/bench/ (see the bench:realtime script).
+const repoRoot = resolve(__dirname, '..', '..', '..', '..');
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 1000);
 const TASKS = Number(process.env.BENCH_TASKS ?? 200);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
@@ -73,19 +75,7 @@ async function writerMain(): Promise<void> {
   };
   const writer = new ProgressWriter(ds, publisher);
   const createTask = async () => {
-    const content = Buffer.from('{}');
-    const taskId = randomUUID();
-    await writer.createTask({
-      taskId,
-      tenant: 'bench',
-      name: 'bench',
-      createdAt: new Date(),
-      deadlineAt: new Date(Date.now() + 3_600_000),
-      options: {},
-      spec: { id: randomUUID(), content, sha256: createHash('sha256').update(content).digest('hex') },
-      idempotencyKey: null,
-      requestHash: null,
-    });
+    const { taskId } = (await writer.createTask(benchTask('bench'))).snapshot;
     return taskId;
   };
   const reply = (r: WriterReply) => process.send!(r);

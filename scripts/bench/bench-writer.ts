@@ -3,10 +3,10 @@ import { NatsMessaging } from '@spectest/messaging';
 import { createDataSource, runMigrations } from '@spectest/persistence';
 import { BatchStats, DEFAULT_PROGRESS_BATCH_MAX, MessagingEventPublisher, ProgressWriter } from '@spectest/progress';
 import { createTestDatabase, testNatsConfig } from '@spectest/testing';
-import { createHash, randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
+import { benchTask } from '../../tests/support/task-input';
 
 /**
  * `npm run bench:writer`: the event writer (libs/progress) alone, on a fresh Postgres database with
@@ -43,19 +43,7 @@ const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(so
 async function createTasks(writer: ProgressWriter, n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    const content = Buffer.from('{}');
-    const taskId = randomUUID();
-    await writer.createTask({
-      taskId,
-      tenant: 'bench',
-      name: `bench ${i}`,
-      createdAt: new Date(),
-      deadlineAt: new Date(Date.now() + 3_600_000),
-      options: {},
-      spec: { id: randomUUID(), content, sha256: createHash('sha256').update(content).digest('hex') },
-      idempotencyKey: null,
-      requestHash: null,
-    });
+    const { taskId } = (await writer.createTask(benchTask(`bench ${i}`))).snapshot;
     ids.push(taskId);
   }
   return ids;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { NewTaskInput } from '@spectest/progress';
 
-/** A task as intake would create it, for tests that drive the event writer directly. */
+/** A task as intake would create it, for tests and benchmarks that drive the event writer directly. */
 export function sampleTaskInput(overrides: Partial<Omit<NewTaskInput, 'spec'>> & { specText?: string } = {}): NewTaskInput {
   const { specText = '{}', ...rest } = overrides;
   const content = Buffer.from(specText);
@@ -17,4 +17,9 @@ export function sampleTaskInput(overrides: Partial<Omit<NewTaskInput, 'spec'>> &
     requestHash: null,
     ...rest,
   };
+}
+
+/** A task of the benchmarks (scripts/bench): tenant `bench`, an hour to run. */
+export function benchTask(name: string): NewTaskInput {
+  return sampleTaskInput({ tenant: 'bench', name, deadlineAt: new Date(Date.now() + 3_600_000) });
 }
