@@ -46,20 +46,8 @@ export function wrongTypeParameterDrafts(valid: ValidRequest, parameters: Parame
 export function bodyDrafts(valid: ValidRequest, bodySchema: Record<string, unknown> | null): NegativeDraft[] {
   const body = valid.request.body;
   if (!isJsonContentType(valid.request.contentType) || !isObjectSchema(bodySchema) || !isPlainObject(body)) return [];
-  const { properties, required } = flattenObjectSchema(bodySchema);
-  const drafts: NegativeDraft[] = [];
-  for (const field of required) {
-    if (!(field in body)) continue;
-    const request = cloneRequest(valid.request);
-    delete (request.body as Record<string, unknown>)[field];
-    drafts.push({
-      kind: 'missing_required_field',
-      target: `body.${field}`,
-      title: `rejects a body without required field "${field}"`,
-      reason: `The request body schema lists "${field}" as required; a body without it must be refused with a 4xx.`,
-      request,
-    });
-  }
+  const { properties } = flattenObjectSchema(bodySchema);
+  const drafts: NegativeDraft[] = missingFieldDrafts(valid.request, bodySchema, body);
   for (const [field, schema] of Object.entries(properties)) {
     if (schema.readOnly === true) continue;
     const type = primaryType(schema);
@@ -76,6 +64,79 @@ export function bodyDrafts(valid: ValidRequest, bodySchema: Record<string, unkno
     });
   }
   return drafts;
+}
+
+/**
+ * At most this many missing-field cases for fields below the top level, per operation: a large spec's
+ * bodies nest many objects, and one case per required field at every depth would swamp the suite.
+ */
+export const MAX_NESTED_MISSING_FIELD_CASES = 5;
+/** Objects nested deeper than this (the body itself is depth 0) are not probed. */
+export const MAX_NESTED_MISSING_FIELD_DEPTH = 4;
+
+/**
+ * One case per required field the valid body sends, each left out: every top-level one, then required
+ * fields of the nested objects the body sends, breadth first in the order the schemas list them, up to
+ * MAX_NESTED_MISSING_FIELD_CASES. Only plain object properties are followed (allOf folded in): an object
+ * that is readOnly, or whose schema picks among oneOf/anyOf branches, is not entered, since what it
+ * requires depends on the branch. Arrays are not entered.
+ */
+function missingFieldDrafts(base: CaseRequest, bodySchema: Record<string, unknown>, body: Record<string, unknown>): NegativeDraft[] {
+  const drafts: NegativeDraft[] = [];
+  let nested = 0;
+  let level: { path: string[]; schema: Record<string, unknown>; value: Record<string, unknown> }[] = [{ path: [], schema: bodySchema, value: body }];
+  for (let depth = 0; depth <= MAX_NESTED_MISSING_FIELD_DEPTH && level.length > 0; depth++) {
+    const next: typeof level = [];
+    for (const { path, schema, value } of level) {
+      const { properties, required } = flattenObjectSchema(schema);
+      for (const field of required) {
+        if (!(field in value) || properties[field]?.readOnly === true) continue;
+        if (depth > 0 && nested >= MAX_NESTED_MISSING_FIELD_CASES) break;
+        if (depth > 0) nested++;
+        drafts.push(missingFieldDraft(base, [...path, field]));
+      }
+      for (const [field, child] of Object.entries(properties)) {
+        const childValue = value[field];
+        if (!isPlainObject(childValue) || !isObjectSchema(child) || child.readOnly === true || branches(child)) continue;
+        next.push({ path: [...path, field], schema: child, value: childValue });
+      }
+    }
+    level = next;
+  }
+  return drafts;
+}
+
+function missingFieldDraft(base: CaseRequest, path: string[]): NegativeDraft {
+  const request = cloneRequest(base);
+  let holder = request.body as Record<string, unknown>;
+  for (const key of path.slice(0, -1)) holder = holder[key] as Record<string, unknown>;
+  delete holder[path[path.length - 1]];
+  const field = path[path.length - 1];
+  if (path.length === 1) {
+    return {
+      kind: 'missing_required_field',
+      target: `body.${field}`,
+      title: `rejects a body without required field "${field}"`,
+      reason: `The request body schema lists "${field}" as required; a body without it must be refused with a 4xx.`,
+      request,
+    };
+  }
+  const jsonPath = `body.${path.join('.')}`;
+  const parent = `body.${path.slice(0, -1).join('.')}`;
+  return {
+    kind: 'missing_required_field',
+    target: jsonPath,
+    title: `rejects a body without required nested field ${jsonPath}`,
+    reason: `The schema of ${parent} lists "${field}" as required; a body whose ${parent} lacks it (${jsonPath}) must be refused with a 4xx.`,
+    request,
+  };
+}
+
+/** Whether an object schema (or an allOf part of it) picks among oneOf/anyOf branches. */
+function branches(schema: Record<string, unknown>, depth = 0): boolean {
+  if (depth > 16) return false;
+  if (Array.isArray(schema.oneOf) || Array.isArray(schema.anyOf)) return true;
+  return Array.isArray(schema.allOf) && schema.allOf.some((part) => isPlainObject(part) && branches(part, depth + 1));
 }
 
 /** The names a parameter of the valid request went out as (an exploded object's properties, a deepObject's `name[key]`). */
