@@ -1,12 +1,12 @@
 import { stringifyChunked } from '@discoveryjs/json-ext';
-import type { CaseRequest, TestCase } from '@spectest/contracts';
+import type { TestCase } from '@spectest/contracts';
 import { ARTIFACT_FORMATS, ArtifactEntry, ArtifactFile, ArtifactInput } from './artifact.types';
 import { nodeTestProjectEntries } from './node-test-project';
 import { postmanCollection, postmanCollectionText, postmanEnvironment } from './postman-collection';
 import { casesJsonSchema } from './cases-json-schema';
 import { reportMarkdown } from './report-markdown';
 import { oneLine } from './text-safety';
-import { judgeCase } from '../cases/mock-judgement';
+import { mockJudgementMarker } from '../cases/mock-judgement';
 
 /**
  * Every file of the artifact, sorted by path, each produced only when asked for (see ArtifactEntry).
@@ -73,20 +73,14 @@ function jsonEntry(path: string, value: () => unknown): ArtifactEntry {
 /**
  * The text of `JSON.stringify({ $schema, title, version, caseCount, cases: markMockJudgement(cases, document) }, null, 2)`
  * plus a newline, byte for byte, in pieces of about 256 KiB: each case is marked and written one at a time,
- * so no second array of every case is held. The valid request of each endpoint is found as
- * markMockJudgement finds it (the first foundation positive case), then judgeCase marks each case.
+ * so no second array of every case is held (mockJudgementMarker: the same marking as markMockJudgement).
  */
 export function* casesJsonText(title: string, version: string, cases: readonly TestCase[], document: unknown): Generator<string> {
-  const validRequests = new Map<string, CaseRequest>();
-  for (const testCase of cases) {
-    if (testCase.kind === 'positive' && testCase.source === 'foundation' && !validRequests.has(testCase.endpoint)) {
-      validRequests.set(testCase.endpoint, testCase.request);
-    }
-  }
+  const mark = mockJudgementMarker(cases, document);
   let buffer = `{\n  "$schema": "./cases.schema.json",\n  "title": ${JSON.stringify(title)},\n  "version": ${JSON.stringify(version)},\n  "caseCount": ${cases.length},\n  "cases": [`;
   for (let i = 0; i < cases.length; i++) {
     const testCase = cases[i];
-    const marked = { ...testCase, mockJudgement: judgeCase(testCase, document, validRequests.get(testCase.endpoint)) };
+    const marked = mark(testCase);
     // A JSON text has no raw newline inside a string, so indenting every newline nests it two levels down.
     buffer += `${i === 0 ? '\n' : ',\n'}    ${JSON.stringify(marked, null, 2).replace(/\n/g, '\n    ')}`;
     if (buffer.length >= CHUNK_CHARS) {

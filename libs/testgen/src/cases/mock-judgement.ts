@@ -15,13 +15,21 @@ import { CaseExpectation, CaseRequest, MockJudgement, TestCase } from '@spectest
  * Cases written by a model are never judgeable: their expectations may rest on server state.
  */
 export function markMockJudgement(cases: readonly TestCase[], document: unknown): TestCase[] {
+  return cases.map(mockJudgementMarker(cases, document));
+}
+
+/**
+ * The marking of markMockJudgement one case at a time (for writers that produce cases.json case by case):
+ * learns each endpoint's valid request from `cases`, then returns each case given with its `mockJudgement`.
+ */
+export function mockJudgementMarker(cases: readonly TestCase[], document: unknown): (testCase: TestCase) => TestCase {
   const validRequests = new Map<string, CaseRequest>();
   for (const testCase of cases) {
     if (testCase.kind === 'positive' && testCase.source === 'foundation' && !validRequests.has(testCase.endpoint)) {
       validRequests.set(testCase.endpoint, testCase.request);
     }
   }
-  return cases.map((testCase) => ({ ...testCase, mockJudgement: judgeCase(testCase, document, validRequests.get(testCase.endpoint)) }));
+  return (testCase) => ({ ...testCase, mockJudgement: judgeCase(testCase, document, validRequests.get(testCase.endpoint)) });
 }
 
 const JUDGEABLE: MockJudgement = { judgeable: true };
@@ -30,7 +38,7 @@ const JUDGEABLE: MockJudgement = { judgeable: true };
 const CHECKED_HTTP_SCHEMES = new Set(['basic', 'bearer', 'digest']);
 const CHECKED_API_KEY_PLACES = new Set(['header', 'query', 'cookie']);
 
-export function judgeCase(testCase: TestCase, document: unknown, validRequest: CaseRequest | undefined): MockJudgement {
+function judgeCase(testCase: TestCase, document: unknown, validRequest: CaseRequest | undefined): MockJudgement {
   if (testCase.source === 'ai') {
     return unjudgeable('model_written', 'A model wrote this case; its expectation may rest on server state or rules the spec does not state.');
   }
