@@ -1,13 +1,11 @@
-import { initialTaskState } from '@spectest/contracts';
 import { TestDatabase, createTestDatabase } from '@spectest/testing';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ArtifactChangedError, PostgresArtifactStore } from './artifact.store';
 import { MIGRATIONS, createDataSource, runMigrations } from './data-source';
-import { SpecEntity } from './entities/spec.entity';
-import { TaskEntity } from './entities/task.entity';
-import { snapshotToTaskColumns } from './task.mapper';
+import { insertTaskRow } from './testing/task-rows';
+
+const insertTask = async (ds: DataSource): Promise<string> => (await insertTaskRow(ds)).taskId;
 
 jest.setTimeout(30_000);
 
@@ -27,25 +25,6 @@ async function* pieces(bytes: Buffer, piece: number, gate?: (index: number) => P
   }
 }
 
-async function insertTask(ds: DataSource): Promise<string> {
-  const taskId = randomUUID();
-  const specId = randomUUID();
-  const createdAt = new Date();
-  await ds.getRepository(SpecEntity).insert({ id: specId, tenant: 'acme', sha256: 'x', bytes: 1, content: Buffer.from('x'), createdAt });
-  await ds.getRepository(TaskEntity).insert({
-    id: taskId,
-    tenant: 'acme',
-    name: 'n',
-    createdAt,
-    deadlineAt: new Date(createdAt.getTime() + 600_000),
-    options: {},
-    specId,
-    idempotencyKey: null,
-    requestHash: null,
-    ...snapshotToTaskColumns({ ...initialTaskState({ taskId, name: 'n', tenant: 'acme', createdAt }), seq: 1 }),
-  } as QueryDeepPartialEntity<TaskEntity>);
-  return taskId;
-}
 
 describe('PostgresArtifactStore against a real Postgres', () => {
   let db: TestDatabase;

@@ -1,13 +1,8 @@
-import { initialTaskState } from '@spectest/contracts';
 import { TestDatabase, createTestDatabase } from '@spectest/testing';
-import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { createDataSource, runMigrations } from './data-source';
-import { SpecEntity } from './entities/spec.entity';
-import { TaskEntity } from './entities/task.entity';
 import { GenerationStore, StoredDocument } from './generation.store';
-import { snapshotToTaskColumns } from './task.mapper';
+import { insertTaskRow } from './testing/task-rows';
 
 jest.setTimeout(20_000);
 
@@ -28,28 +23,6 @@ describe('GenerationStore documents against a real Postgres', () => {
     await db?.drop();
   });
 
-  const insertTask = async () => {
-    const taskId = randomUUID();
-    const specId = randomUUID();
-    const createdAt = new Date();
-    const content = Buffer.from(`spec of ${taskId}`);
-    await ds.getRepository(SpecEntity).insert({ id: specId, tenant: 'acme', sha256: createHash('sha256').update(content).digest('hex'), bytes: content.length, content, createdAt });
-    const state = initialTaskState({ taskId, name: 'n', tenant: 'acme', createdAt });
-    await ds.getRepository(TaskEntity).insert({
-      id: taskId,
-      tenant: 'acme',
-      name: 'n',
-      createdAt,
-      deadlineAt: new Date(createdAt.getTime() + 600_000),
-      options: {},
-      specId,
-      idempotencyKey: null,
-      requestHash: null,
-      ...snapshotToTaskColumns({ ...state, seq: 1 }),
-      status: 'queued',
-    } as QueryDeepPartialEntity<TaskEntity>);
-    return taskId;
-  };
 
   const doc = (): StoredDocument => ({
     title: 'Pets',
@@ -61,7 +34,7 @@ describe('GenerationStore documents against a real Postgres', () => {
   });
 
   it('loads the whole document for the stages that need it, and only title, version and document for packaging', async () => {
-    const taskId = await insertTask();
+    const taskId = (await insertTaskRow(ds)).taskId;
     expect(await gen.loadPackagingDocument(taskId)).toBeNull();
     await gen.saveDocument(taskId, doc());
     expect(await gen.loadDocument(taskId)).toStrictEqual(doc());

@@ -1,18 +1,15 @@
 import { Test } from '@nestjs/testing';
-import { TestCase, initialTaskState } from '@spectest/contracts';
+import { TestCase } from '@spectest/contracts';
 import { TestDatabase, createTestDatabase } from '@spectest/testing';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { PostgresArtifactStore } from './artifact.store';
 import { MIGRATIONS, createDataSource, runMigrations } from './data-source';
 import { ARTIFACT_STORE, DatabaseModule } from './database.module';
-import { SpecEntity } from './entities/spec.entity';
 import { TaskEventEntity } from './entities/task-event.entity';
-import { TaskEntity } from './entities/task.entity';
 import { GenerationStore } from './generation.store';
-import { snapshotToTaskColumns } from './task.mapper';
 import { TaskStore, decodeCursor } from './task.store';
+import { TaskRowOverrides, insertTaskRow } from './testing/task-rows';
 
 jest.setTimeout(20_000);
 
@@ -34,35 +31,13 @@ describe('persistence against a real Postgres', () => {
     store = new TaskStore(ds);
   });
 
+  const insertTask = (over?: TaskRowOverrides) => insertTaskRow(ds, over);
+
   afterAll(async () => {
     await Promise.all(extra.filter((s) => s.isInitialized).map((s) => s.destroy()));
     await db?.drop();
   });
 
-  /** A task row as the progress writer would create it (seq 0 state; status may be overridden). */
-  const insertTask = async (over: { tenant?: string; createdAt?: Date; status?: string; deadlineAt?: Date; seq?: number; idempotencyKey?: string } = {}) => {
-    const taskId = randomUUID();
-    const specId = randomUUID();
-    const createdAt = over.createdAt ?? new Date();
-    const tenant = over.tenant ?? 'acme';
-    const content = Buffer.from(`spec of ${taskId}`);
-    await ds.getRepository(SpecEntity).insert({ id: specId, tenant, sha256: createHash('sha256').update(content).digest('hex'), bytes: content.length, content, createdAt });
-    const state = initialTaskState({ taskId, name: 'n', tenant, createdAt });
-    await ds.getRepository(TaskEntity).insert({
-      id: taskId,
-      tenant,
-      name: 'n',
-      createdAt,
-      deadlineAt: over.deadlineAt ?? new Date(createdAt.getTime() + 600_000),
-      options: { formats: ['postman'] },
-      specId,
-      idempotencyKey: over.idempotencyKey ?? null,
-      requestHash: null,
-      ...snapshotToTaskColumns({ ...state, seq: over.seq ?? 1 }),
-      status: over.status ?? 'queued',
-    } as QueryDeepPartialEntity<TaskEntity>);
-    return { taskId, specId, content };
-  };
 
   it('runs migrations once across concurrent starters; a second run applies nothing', async () => {
     expect(await runMigrations(ds)).toEqual([]);
