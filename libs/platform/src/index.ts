@@ -6,3 +6,4 @@ export * from './health.controller';
 export * from './metrics.controller';
 export * from './problem.filter';
 export * from './platform.module';
+export * from './token-bucket';

@@ -1,9 +1,11 @@
+import { TokenBucket } from '@spectest/platform';
+
 /**
  * Token bucket per key: `perMinute` requests a minute, bursts up to the same number.
  * Per process: with N intake replicas a tenant gets up to N times the rate (documented).
  */
 export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
     private readonly perMinute: number,
@@ -14,17 +16,12 @@ export class RateLimiter {
   /** Takes a token; returns 0 when allowed, else the seconds to wait. */
   take(key: string): number {
     const t = this.now();
-    const rate = this.perMinute / 60_000;
-    const b = this.buckets.get(key) ?? { tokens: this.perMinute, at: t };
-    b.tokens = Math.min(this.perMinute, b.tokens + (t - b.at) * rate);
-    b.at = t;
-    if (b.tokens < 1) {
-      this.buckets.set(key, b);
-      return Math.max(1, Math.ceil((1 - b.tokens) / rate / 1000));
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      if (this.buckets.size >= this.maxKeys) this.buckets.clear();
+      this.buckets.set(key, (bucket = new TokenBucket(this.perMinute / 60, this.perMinute, t)));
     }
-    b.tokens -= 1;
-    if (this.buckets.size >= this.maxKeys && !this.buckets.has(key)) this.buckets.clear();
-    this.buckets.set(key, b);
-    return 0;
+    const waitMs = bucket.take(t);
+    return waitMs === 0 ? 0 : Math.max(1, Math.ceil(waitMs / 1000));
   }
 }
