@@ -9,3 +9,4 @@ export * from './auth.module';
 // For tests and docs only: signs HS256 tokens with a given secret.
 export * from './test-tokens';
 export * from './auth.env';
+export * from './token-expiry';
