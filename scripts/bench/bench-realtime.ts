@@ -1,5 +1,5 @@
 import { signTestToken } from '@spectest/auth';
-import { TaskEvent, TaskResult } from '@spectest/contracts';
+import { EVENT_TYPES, TaskEvent, TaskResult } from '@spectest/contracts';
 import { NatsMessaging } from '@spectest/messaging';
 import { createDataSource } from '@spectest/persistence';
 import { EventPublisher, MessagingEventPublisher, ProgressWriter, ReportItem } from '@spectest/progress';
@@ -39,7 +39,6 @@ const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const LOAD_MS = Number(process.env.BENCH_LOAD_MS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const REPLAY_EVENTS = 10_000;
-const EVENT_NAMES = ['progress', 'completed', 'failed', 'cancelled'] as const;
 const RESULT: TaskResult = { caseCount: 1, foundationCaseCount: 1, aiCaseCount: 0, artifact: { url: 'u', bytes: 1, sha256: 's' } };
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const now = () => performance.timeOrigin + performance.now();
@@ -291,7 +290,7 @@ async function runLoad(
         const i = b + j;
         const taskId = created.taskIds[i % TASKS];
         watchers.set(taskId, (watchers.get(taskId) ?? 0) + 1);
-        for (const ev of EVENT_NAMES) s.on(ev, (e: TaskEvent) => receipts.push({ socket: i, taskId: e.taskId, seq: e.seq, at: now() }));
+        for (const ev of EVENT_TYPES) s.on(ev, (e: TaskEvent) => receipts.push({ socket: i, taskId: e.taskId, seq: e.seq, at: now() }));
         await join(s, taskId);
       }),
     );

@@ -1,5 +1,5 @@
 import { signTestToken } from '@spectest/auth';
-import { TaskEvent, TaskSnapshot } from '@spectest/contracts';
+import { EVENT_TYPES, TaskEvent, TaskSnapshot } from '@spectest/contracts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -204,7 +204,7 @@ describe('full mode: five services over NATS and Postgres', () => {
     const seen: TaskEvent[] = [];
     let resolveSome: () => void = () => undefined;
     const some = new Promise<void>((r) => (resolveSome = r));
-    for (const type of ['progress', 'completed', 'failed', 'cancelled'] as const) {
+    for (const type of EVENT_TYPES) {
       first.on(type, (e: TaskEvent) => {
         seen.push(e);
         if (seen.length === 3) resolveSome();

@@ -1,6 +1,6 @@
 import { signTestToken } from '@spectest/auth';
 import { TaskWatch, WatchOptions, WatchResult, WatchState, watchTask } from '@spectest/client';
-import { TaskEvent, TaskSnapshot } from '@spectest/contracts';
+import { TaskEvent, TaskSnapshot, isTerminalEvent } from '@spectest/contracts';
 import { freePort } from '@spectest/testing';
 import { randomUUID } from 'node:crypto';
 import { TaskSocket, collectSocketEvents, connectSocket, subscribe, withTimeout } from './full/clients';
@@ -105,7 +105,7 @@ describe('realtime delivery: gateway replicas, the client SDK, kill and restart'
           const ack = await subscribe(socket, taskId, seen.at(-1)?.seq ?? 0);
           expect(ack.ok).toBe(true);
           // Stay for a few events, then drop and go to the other replica; the last hop stays to the end.
-          if (hop < 4) await waitUntil('a few events', () => live.events.length >= 15 + c || live.events.some((e) => e.type !== 'progress'));
+          if (hop < 4) await waitUntil('a few events', () => live.events.length >= 15 + c || live.events.some(isTerminalEvent));
           else await withTimeout(live.ended, 30_000, 'terminal event');
           socket.close();
           seen.push(...live.events);

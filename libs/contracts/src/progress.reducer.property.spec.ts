@@ -1,6 +1,6 @@
 import { ProgressUpdate, initialTaskState, reduceProgress } from './progress.reducer';
 import { MESSAGE_CATALOGUE, MessageKey } from './messages';
-import { STAGES, STAGE_BANDS, Stage, isTerminalStatus, stageIndex } from './stages';
+import { STAGES, STAGE_BANDS, Stage, TERMINAL_STATUSES, isTerminalEvent, isTerminalStatus, stageIndex } from './stages';
 import { EventType, TaskEventSchema, TaskSnapshot, TaskSnapshotSchema } from './task.schemas';
 
 /** mulberry32: small, seeded, good enough to shuffle test inputs reproducibly. */
@@ -22,7 +22,7 @@ function randomUpdate(rnd: () => number): ProgressUpdate {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const r = rnd();
   // Mostly progress; terminal types are rare so sequences get far before they end. Some lack result/error on purpose.
-  const type: EventType = r < 0.9 ? 'progress' : pick(['completed', 'failed', 'cancelled'] as const);
+  const type: EventType = r < 0.9 ? 'progress' : pick(TERMINAL_STATUSES);
   const u: ProgressUpdate = { type, messageKey: pick(KEYS), messageParams: { method: 'GET', path: '/x', count: Math.floor(rnd() * 9) } };
   if (rnd() < 0.8) u.stage = pick(STAGES);
   if (rnd() < 0.3) u.stageStatus = pick(['running', 'done', 'skipped', 'failed'] as const);
@@ -51,7 +51,7 @@ function checkStep(prev: TaskSnapshot, next: TaskSnapshot, ev: ReturnType<typeof
   // Status only moves forward: queued -> running -> terminal (queued -> terminal allowed, never backwards).
   const rank = (s: TaskSnapshot['status']) => (s === 'queued' ? 0 : s === 'running' ? 1 : 2);
   expect(rank(next.status)).toBeGreaterThanOrEqual(rank(prev.status));
-  if (ev.type !== 'progress') {
+  if (isTerminalEvent(ev)) {
     expect(next.status).toBe(ev.type);
     expect(next.etaMs).toBe(0);
     expect(next.finishedAt).not.toBeNull();
@@ -95,7 +95,7 @@ describe('reduceProgress: random sequences keep the invariants', () => {
         continue;
       }
       checkStep(state, out.state, out.event);
-      if (out.event.type !== 'progress') terminals++;
+      if (isTerminalEvent(out.event)) terminals++;
       state = out.state;
     }
     expect(terminals).toBeLessThanOrEqual(1);

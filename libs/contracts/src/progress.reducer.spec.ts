@@ -1,5 +1,5 @@
 import { ProgressUpdate, ReduceOutcome, initialTaskState, reduceProgress } from './progress.reducer';
-import { STAGES, STAGE_BANDS, Stage } from './stages';
+import { STAGES, STAGE_BANDS, Stage, TERMINAL_STATUSES } from './stages';
 import { TaskEvent, TaskEventSchema, TaskResult, TaskSnapshot, TaskSnapshotSchema } from './task.schemas';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
@@ -172,7 +172,7 @@ describe('reduceProgress: terminal events', () => {
     expect(state.stages[2].status).toBe('skipped');
   });
 
-  it.each(['completed', 'failed', 'cancelled'] as const)('after %s every update is refused with task_ended', (type) => {
+  it.each(TERMINAL_STATUSES)('after %s every update is refused with task_ended', (type) => {
     const ended = accept(
       running(),
       { type, messageKey: 'task.completed', result: RESULT, error: { code: 'internal', message: 'x' } },

@@ -1,5 +1,5 @@
 import { MessageKey, MessageParams, renderMessage } from './messages';
-import { STAGES, Stage, StageStatus, isTerminalStatus, progressInBand, stageIndex } from './stages';
+import { STAGES, Stage, StageStatus, TerminalStatus, isTerminalEvent, isTerminalStatus, progressInBand, stageIndex } from './stages';
 import {
   EventType,
   StageInfo,
@@ -147,10 +147,10 @@ export function reduceProgress(state: TaskSnapshot, update: ProgressUpdate, now:
   let finishedAt = state.finishedAt;
   let result = state.result;
   let error = state.error;
-  if (type === 'progress') {
+  if (!isTerminalEvent({ type })) {
     if (update.stage) status = 'running';
   } else {
-    status = type;
+    status = type as TerminalStatus;
     finishedAt = nowIso;
     if (type === 'completed') {
       progress = 100;

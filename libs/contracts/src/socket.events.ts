@@ -11,9 +11,28 @@ export type SubscribeRequest = z.infer<typeof SubscribeRequestSchema>;
 export const UnsubscribeRequestSchema = z.object({ taskId: z.string().min(1).max(100) });
 export type UnsubscribeRequest = z.infer<typeof UnsubscribeRequestSchema>;
 
-export type SubscribeAck =
-  | { ok: true; snapshot: TaskSnapshot }
-  | { ok: false; error: { code: 'not_found' | 'invalid' | 'limit_exceeded'; message?: string } };
+export interface SubscribeError {
+  /**
+   * `not_found`, `invalid`: retrying does not help. `limit_exceeded`: a per-socket limit (tasks watched, or
+   * subscribes per second when `retryAfterMs` is set). `unavailable`: the database is down; retry later.
+   */
+  code: 'not_found' | 'invalid' | 'limit_exceeded' | 'unavailable';
+  message?: string;
+  /** With `limit_exceeded` from the subscribe rate limit: when this socket may subscribe again. */
+  retryAfterMs?: number;
+}
+
+export type SubscribeAck = { ok: true; snapshot: TaskSnapshot } | { ok: false; error: SubscribeError };
+
+/**
+ * The server stopped one subscription it had acknowledged, because it could not go on serving it (the
+ * event log could not be read, after retries). Nothing more comes for the task on this socket until
+ * the client subscribes again, with `afterSeq` = the last seq it has.
+ */
+export interface SubscriptionError {
+  taskId: string;
+  error: { code: 'unavailable'; message: string };
+}
 
 /** Events the server emits on /tasks: the event `type` is the Socket.IO event name. */
 export interface ServerToClientEvents {
@@ -21,6 +40,7 @@ export interface ServerToClientEvents {
   completed: (event: TaskEvent) => void;
   failed: (event: TaskEvent) => void;
   cancelled: (event: TaskEvent) => void;
+  subscription_error: (ended: SubscriptionError) => void;
 }
 
 export interface ClientToServerEvents {

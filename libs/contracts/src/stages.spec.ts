@@ -1,4 +1,4 @@
-import { STAGES, STAGE_BANDS, isTerminalStatus, progressInBand, stageIndex } from './stages';
+import { EVENT_TYPES, STAGES, STAGE_BANDS, TASK_STATUSES, TERMINAL_STATUSES, isTerminalEvent, isTerminalStatus, progressInBand, stageIndex } from './stages';
 
 describe('progressInBand', () => {
   it.each([
@@ -32,6 +32,14 @@ describe('progressInBand', () => {
   });
 
   it('knows the terminal statuses', () => {
-    expect(['queued', 'running', 'completed', 'failed', 'cancelled'].map((s) => isTerminalStatus(s as never))).toEqual([false, false, true, true, true]);
+    expect(TASK_STATUSES.map(isTerminalStatus)).toEqual([false, false, true, true, true]);
+    expect(['', 'progress', 'Completed', 'done'].map(isTerminalStatus)).toEqual([false, false, false, false]);
+  });
+
+  it('knows the terminal events: every type but progress, each named after the status it ends the task with', () => {
+    expect(EVENT_TYPES.map((type) => isTerminalEvent({ type }))).toEqual([false, true, true, true]);
+    expect(EVENT_TYPES.filter((type) => isTerminalEvent({ type }))).toEqual([...TERMINAL_STATUSES]);
+    expect(TERMINAL_STATUSES.every((s) => (TASK_STATUSES as readonly string[]).includes(s))).toBe(true);
+    expect(isTerminalEvent({ type: 'running' })).toBe(false);
   });
 });

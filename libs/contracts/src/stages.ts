@@ -12,8 +12,17 @@ export const STAGE_BANDS: Record<Stage, readonly [number, number]> = {
 
 export const TASK_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
-export const isTerminalStatus = (s: TaskStatus): boolean => TERMINAL_STATUSES.includes(s);
+/** The statuses a task ends in; each is also the `type` of the one terminal event that ends it. */
+export const TERMINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
+/** Event types: `progress`, or the terminal status the event ends the task with. */
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+export const EVENT_TYPES = ['progress', ...TERMINAL_STATUSES] as const;
+
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_STATUSES);
+/** The task has ended (a snapshot's or a row's status); nothing can follow. */
+export const isTerminalStatus = (status: string): boolean => TERMINAL.has(status);
+/** The event ends its task: the last event of the task, after which nothing is sent. */
+export const isTerminalEvent = (event: { readonly type: string }): boolean => TERMINAL.has(event.type);
 
 export const STAGE_STATUSES = ['pending', 'running', 'done', 'skipped', 'failed'] as const;
 export type StageStatus = (typeof STAGE_STATUSES)[number];

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { STAGES, STAGE_STATUSES, TASK_STATUSES } from './stages';
+import { EVENT_TYPES, STAGES, STAGE_STATUSES, TASK_STATUSES } from './stages';
 import { ERROR_CODES } from './errors';
 
 export const StageSchema = z.enum(STAGES);
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
 export const StageStatusSchema = z.enum(STAGE_STATUSES);
-export const EventTypeSchema = z.enum(['progress', 'completed', 'failed', 'cancelled']);
+export const EventTypeSchema = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventTypeSchema>;
 
 /** `options` of POST /v1/tasks (API.md). Unknown keys are refused so typos do not pass silently. */

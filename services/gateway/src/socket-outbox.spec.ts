@@ -1,8 +1,8 @@
-import type { TaskEvent } from '@spectest/contracts';
+import { TaskEvent, isTerminalEvent } from '@spectest/contracts';
 import { SocketOutbox } from './socket-outbox';
 
 const ev = (taskId: string, seq: number, stage: TaskEvent['stage'], type: TaskEvent['type'] = 'progress'): TaskEvent =>
-  ({ taskId, seq, type, stage, status: type === 'progress' ? 'running' : type }) as TaskEvent;
+  ({ taskId, seq, type, stage, status: isTerminalEvent({ type }) ? type : 'running' }) as TaskEvent;
 
 /** A sink whose "socket" is backed up while `blocked` is true. */
 function sink() {

@@ -1,4 +1,4 @@
-import type { TaskEvent } from '@spectest/contracts';
+import { TaskEvent, isTerminalEvent } from '@spectest/contracts';
 
 /** Where an outbox writes: one Socket.IO socket. */
 export interface OutboxSink {
@@ -37,7 +37,7 @@ export class SocketOutbox {
     const firstOfStage = this.stageOf.get(event.taskId) !== event.stage;
     this.stageOf.set(event.taskId, event.stage);
     if (this.pending.size === 0 && !this.sink.backedUp()) return this.send(event);
-    const keep = event.type !== 'progress' || firstOfStage;
+    const keep = isTerminalEvent(event) || firstOfStage;
     let queue = this.pending.get(event.taskId);
     if (!queue) this.pending.set(event.taskId, (queue = []));
     const last = queue.at(-1);
@@ -85,7 +85,7 @@ export class SocketOutbox {
 
   private send(event: TaskEvent): void {
     // After the terminal event nothing more comes for the task: drop its stage memory.
-    if (event.type !== 'progress') this.stageOf.delete(event.taskId);
+    if (isTerminalEvent(event)) this.stageOf.delete(event.taskId);
     this.sink.send(event);
   }
 

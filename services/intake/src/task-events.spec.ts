@@ -1,5 +1,5 @@
 import { signTestToken } from '@spectest/auth';
-import { TaskEvent, TaskEventSchema, TaskSnapshot } from '@spectest/contracts';
+import { TaskEvent, TaskEventSchema, TaskSnapshot, isTerminalEvent } from '@spectest/contracts';
 import { createHash } from 'node:crypto';
 import { IntakeTestApp, SseMessage, TEST_JWT_SECRET, fixture, readSse, startIntakeTestApp } from './testing/intake-test-app';
 
@@ -38,7 +38,7 @@ describe('GET /v1/tasks/{id}/events', () => {
       expect(m.event).toBe(list[i].type);
       expect(list[i].taskId).toBe(done.taskId);
     }
-    expect(list.filter((e) => e.type !== 'progress').map((e) => e.type)).toEqual(['completed']);
+    expect(list.filter(isTerminalEvent).map((e) => e.type)).toEqual(['completed']);
     const last = list.at(-1)!;
     expect(last).toMatchObject({ type: 'completed', progress: 100, result: { artifact: { sha256: done.result!.artifact.sha256 } } });
     const progress = list.map((e) => e.progress);

@@ -1,3 +1,4 @@
+import { TERMINAL_STATUSES } from '@spectest/contracts';
 import { ShutdownState } from '@spectest/platform';
 import { IntakeTestApp, fixture, readSse, startIntakeTestApp } from './testing/intake-test-app';
 
@@ -165,7 +166,7 @@ describe('timeout', () => {
     expect(JSON.parse(messages[1].data)).toMatchObject({ type: 'failed', error: { code: 'timeout' } });
     // the reaper keeps running: still exactly one terminal event
     await new Promise((r) => setTimeout(r, 300));
-    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM task_events WHERE task_id = $1 AND type <> 'progress'`, [id]);
+    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM task_events WHERE task_id = $1 AND type = ANY($2)`, [id, TERMINAL_STATUSES]);
     expect(n).toBe(1);
     expect((await cancel(id, tenant)).status).toBe(409);
   });

@@ -1,9 +1,8 @@
-import { ClientToServerEvents, ServerToClientEvents, SubscribeAck, TaskEvent } from '@spectest/contracts';
+import { ClientToServerEvents, EVENT_TYPES, ServerToClientEvents, SubscribeAck, TaskEvent, isTerminalEvent } from '@spectest/contracts';
 import { createParser } from 'eventsource-parser';
 import { io, Socket } from 'socket.io-client';
 
 export type TaskSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-const EVENT_TYPES = ['progress', 'completed', 'failed', 'cancelled'] as const;
 
 export function connectSocket(gatewayUrl: string, token: string | undefined): Promise<TaskSocket> {
   const socket: TaskSocket = io(`${gatewayUrl}/tasks`, {
@@ -34,7 +33,7 @@ export function collectSocketEvents(socket: TaskSocket, taskId: string) {
     socket.on(type, (e: TaskEvent) => {
       if (e.taskId !== taskId) return;
       events.push(e);
-      if (e.type !== 'progress') resolveEnd();
+      if (isTerminalEvent(e)) resolveEnd();
     });
   }
   return { events, ended };
