@@ -1,10 +1,9 @@
-import { ClientToServerEvents, SOCKET_NAMESPACE, ServerToClientEvents, SubscribeAck, TaskEvent } from '@spectest/contracts';
+import { ClientToServerEvents, EVENT_TYPES, SOCKET_NAMESPACE, ServerToClientEvents, SubscribeAck, SubscriptionError, TaskEvent } from '@spectest/contracts';
 import { Socket, io } from 'socket.io-client';
-import { AttemptOutcome, TransportContext } from './transport';
+import { AttemptOutcome, TransportContext, sleep } from './transport';
 import type { TokenSource } from './watch.types';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-const EVENT_NAMES = ['progress', 'completed', 'failed', 'cancelled'] as const;
 
 /** One task's socket attempt riding a shared socket: it ends (settles) once, with the attempt's outcome. */
 interface Rider {
@@ -77,7 +76,8 @@ class SharedSocket {
       timeout: this.timeoutMs,
     });
     this.socket = socket;
-    for (const name of EVENT_NAMES) socket.on(name, (e) => this.onEvent(e));
+    for (const name of EVENT_TYPES) socket.on(name, (e) => this.onEvent(e));
+    socket.on('subscription_error', (ended) => this.onSubscriptionError(ended));
     socket.on('connect', () => {
       this.connected = true;
       for (const rider of [...this.riders.values()]) this.start(rider);
@@ -106,12 +106,21 @@ class SharedSocket {
     rider.subscribing = false;
     if (this.riders.get(rider.ctx.taskId) !== rider) return;
     if (!ack.ok) {
-      if (ack.error.code === 'limit_exceeded') {
+      const { code, message, retryAfterMs } = ack.error;
+      if (code === 'limit_exceeded' && retryAfterMs !== undefined) {
+        // Too many subscribes on this socket just now: the same socket, once the gateway says so.
+        await sleep(retryAfterMs, rider.ctx.signal);
+        if (this.riders.get(rider.ctx.taskId) === rider && !rider.ctx.signal.aborted) return this.subscribe(rider);
+        return;
+      }
+      if (code === 'limit_exceeded') {
         // This socket is full on this gateway: the next attempt goes to another socket.
         this.capacity = Math.max(1, this.riders.size - 1);
-        return this.leave(rider, { kind: 'dropped', connected: false, detail: ack.error.message ?? 'limit_exceeded' }, false);
+        return this.leave(rider, { kind: 'dropped', connected: false, detail: message ?? code }, false);
       }
-      return this.leave(rider, { kind: 'fatal', error: { code: ack.error.code, message: ack.error.message ?? ack.error.code } }, false);
+      // The gateway's database is down: try again with the watch's backoff.
+      if (code === 'unavailable') return this.leave(rider, { kind: 'dropped', connected: false, detail: message ?? code }, false);
+      return this.leave(rider, { kind: 'fatal', error: { code, message: message ?? code } }, false);
     }
     if (rider.ctx.acked(ack.snapshot)) this.leave(rider, { kind: 'ended' }, false);
   }
@@ -125,6 +134,16 @@ class SharedSocket {
     // resubscribing after the last seq we have. Events arriving meanwhile are either the next ones (taken)
     // or beyond (dropped: the replay brings them).
     else if (accepted === 'gap' && !rider.subscribing) void this.subscribe(rider);
+  }
+
+  /**
+   * The gateway ended a subscription it could not serve any more (its event log unreadable): the watch
+   * subscribes again, on its backoff, after the last seq it has. Nothing of the old subscription follows.
+   */
+  private onSubscriptionError(ended: SubscriptionError): void {
+    const rider = this.riders.get(ended?.taskId);
+    if (!rider || rider.subscribing) return;
+    this.leave(rider, { kind: 'dropped', connected: true, detail: ended.error?.message ?? 'subscription ended by the server' }, false);
   }
 
   /** One task leaves (unsubscribing when the server may still send for it); the last one closes the socket. */

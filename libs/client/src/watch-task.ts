@@ -1,4 +1,4 @@
-import { TaskEvent, TaskSnapshot, isTerminalStatus } from '@spectest/contracts';
+import { TaskEvent, TaskSnapshot, isTerminalEvent, isTerminalStatus } from '@spectest/contracts';
 import { backoffDelay } from './backoff';
 import { runPollingAttempt } from './polling.transport';
 import { runSocketAttempt } from './socket.transport';
@@ -6,7 +6,6 @@ import { runSseAttempt } from './sse.transport';
 import { Accepted, AttemptOutcome, TransportContext, sleep } from './transport';
 import { TaskWatch, WatchError, WatchHandlers, WatchOptions, WatchResult, WatchState, WatchTransport } from './watch.types';
 
-const TERMINAL_TYPES = new Set<TaskEvent['type']>(['completed', 'failed', 'cancelled']);
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
 /**
@@ -165,7 +164,7 @@ class WatchRun {
     if (event.seq > this.lastSeq + 1) return 'gap';
     this.lastSeq = event.seq;
     this.call(() => this.handlers.onEvent?.(event));
-    if (TERMINAL_TYPES.has(event.type)) {
+    if (isTerminalEvent(event)) {
       this.finish({ kind: 'ended', status: event.status, event });
       return 'ended';
     }

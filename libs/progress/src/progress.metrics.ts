@@ -5,7 +5,7 @@ function once<T>(name: string, make: () => T): T {
   return (metricsRegistry.getSingleMetric(name) as T | undefined) ?? make();
 }
 
-/** The writer's metrics, registered in the process registry on first use (several writers share them). */
+/** The writer's and the feeds' metrics, registered in the process registry on first use (several writers share them). */
 export const progressMetrics = {
   batchSize: () =>
     once('spectest_progress_batch_size', () => new Histogram({ name: 'spectest_progress_batch_size', help: 'Reports committed in one writer transaction', buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000], registers: [metricsRegistry] })),
@@ -14,4 +14,15 @@ export const progressMetrics = {
   batchFallbacks: () =>
     once('spectest_progress_batch_fallbacks_total', () => new Counter({ name: 'spectest_progress_batch_fallbacks_total', help: 'Batches whose transaction failed and were retried one report per transaction', registers: [metricsRegistry] })),
   eventsWritten: metrics.eventsWritten,
+  feedReadFailures: () =>
+    once(
+      'spectest_feed_read_failures_total',
+      () =>
+        new Counter({
+          name: 'spectest_feed_read_failures_total',
+          help: 'Reads of the event log for a subscriber that failed, by outcome (retried, or gave_up: the subscriber was told)',
+          labelNames: ['outcome'],
+          registers: [metricsRegistry],
+        }),
+    ),
 };

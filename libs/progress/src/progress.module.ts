@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { ProgressModuleOptions } from './progress.config';
 import { MessagingEventPublisher, ProgressWriter } from './progress.writer';
 import { TaskEventHub } from './task-event.hub';
-import { TaskEventStreams } from './task-event.stream';
+import { TaskFeeds } from './task-feeds';
 
 const logger = new Logger('Progress');
 
@@ -27,7 +27,8 @@ class ProgressWriterCloser implements BeforeApplicationShutdown, OnApplicationSh
 }
 
 /**
- * The event writer and the readers of the event log, for any service that reports or streams progress.
+ * The event writer and the read side of the event log (one TaskFeeds, so one broker subscription per
+ * watched task per process, whatever serves it), for any service that reports or streams progress.
  * Global, imported once per process with the service's parsed config.
  */
 @Module({})
@@ -60,12 +61,12 @@ export class ProgressModule {
           inject: [MESSAGING],
         },
         {
-          provide: TaskEventStreams,
-          useFactory: (store: TaskStore, hub: TaskEventHub) => new TaskEventStreams(store, hub),
+          provide: TaskFeeds,
+          useFactory: (store: TaskStore, hub: TaskEventHub) => new TaskFeeds(store, hub, { warn: (detail, msg) => logger.warn(detail, msg) }),
           inject: [TaskStore, TaskEventHub],
         },
       ],
-      exports: [ProgressWriter, TaskEventHub, TaskEventStreams],
+      exports: [ProgressWriter, TaskEventHub, TaskFeeds],
     };
   }
 }

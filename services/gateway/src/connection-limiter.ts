@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Open sockets per token on this replica. Keyed by a hash of the token, so no token is kept in memory.
+ * Open sockets per token on this replica. Keyed by a hash of the token, so no token is kept in memory;
+ * a socket without a token (dev mode) is counted by its client address, so one client cannot use up the
+ * connections of every other tokenless one.
  * The check happens at connect and the count moves on connect and disconnect; two connects of the same
  * token in the same instant may both pass the check, which is the price of not reserving a slot for a
  * handshake that may never complete.
@@ -11,8 +13,8 @@ export class ConnectionLimiter {
 
   constructor(private readonly max: number) {}
 
-  static keyOf(token: string | null): string {
-    return token === null ? 'anonymous' : createHash('sha256').update(token).digest('base64url');
+  static keyOf(token: string | null, address: string): string {
+    return token === null ? `address:${address}` : createHash('sha256').update(token).digest('base64url');
   }
 
   allows(key: string): boolean {

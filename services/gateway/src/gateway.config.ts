@@ -6,8 +6,18 @@ export const gatewayEnvShape = {
   ...authEnvShape,
   /** Tasks one socket may watch at once (`limit_exceeded` above). */
   MAX_SUBSCRIPTIONS_PER_SOCKET: envInt(100, 1, 10_000),
-  /** Sockets one token may hold open on one gateway replica (connect_error `limit_exceeded` above). */
+  /**
+   * Sockets one token may hold open on one gateway replica (connect_error `limit_exceeded` above); in dev
+   * mode, sockets without a token are counted per client address.
+   */
   MAX_CONNECTIONS_PER_TOKEN: envInt(20, 1, 100_000),
+  /**
+   * Subscribes per second one socket may send, after a burst of SUBSCRIBE_BURST_PER_SOCKET (ack
+   * `limit_exceeded` with `retryAfterMs` above). The burst lets a client resubscribe every task it
+   * watches at once after a reconnect (MAX_SUBSCRIPTIONS_PER_SOCKET, 100 by default).
+   */
+  SUBSCRIBE_RATE_PER_SOCKET: envInt(20, 1, 10_000),
+  SUBSCRIBE_BURST_PER_SOCKET: envInt(100, 1, 100_000),
   /**
    * Packets a socket may have waiting to be written before it counts as a slow consumer; from then on
    * its progress events are coalesced (latest per task). Above the replay page (500), so a resume

@@ -1,16 +1,14 @@
 import { signTestToken } from '@spectest/auth';
-import { SOCKET_NAMESPACE, SubscribeAck, TaskEvent, TaskResult } from '@spectest/contracts';
+import { EVENT_TYPES, SOCKET_NAMESPACE, SubscribeAck, TaskEvent, TaskResult } from '@spectest/contracts';
 import { TaskStore } from '@spectest/persistence';
-import { NewTaskInput, ProgressWriter, TaskEventHub } from '@spectest/progress';
+import { NewTaskInput, ProgressWriter, TaskEventHub, TaskFeeds } from '@spectest/progress';
 import { RunningService } from '@spectest/runtime';
 import { randomUUID } from 'node:crypto';
 import { Socket, io } from 'socket.io-client';
-import { TaskEventsGateway } from './task-events.gateway';
 import { GatewayTestEnv, startGatewayTestEnv } from './testing/gateway-test-env';
 import { sampleTaskInput } from '../../../tests/support/task-input';
 
 const SECRET = 'gateway-test-secret-0123456789';
-const EVENT_TYPES = ['progress', 'completed', 'failed', 'cancelled'] as const;
 const RESULT: TaskResult = { caseCount: 1, foundationCaseCount: 1, aiCaseCount: 0, artifact: { url: 'u', bytes: 1, sha256: 's' } };
 
 interface Received {
@@ -277,7 +275,7 @@ describe('TaskEventsGateway over a real socket.io-client (NATS, Postgres)', () =
     });
 
     it('shares one feed per task among its sockets: each joins at its own afterSeq, mid-stream, and gets its own sequence once', async () => {
-      const gateway = running.app.get(TaskEventsGateway);
+      const feeds = running.app.get(TaskFeeds);
       const hub = running.app.get(TaskEventHub);
       const taskId = await createTask();
       await progress(taskId, 30);
@@ -300,7 +298,7 @@ describe('TaskEventsGateway over a real socket.io-client (NATS, Postgres)', () =
         expect((await c.subscribe({ taskId, afterSeq: from })).ok).toBe(true);
         late.push({ c, from });
       }
-      expect(gateway.feedCount).toBe(1);
+      expect(feeds.liveFeeds).toBe(1);
       expect(hub.watchedTasks).toBe(1);
       // One of them resubscribes mid-stream; the others are not disturbed.
       const again = late[1];
@@ -318,8 +316,8 @@ describe('TaskEventsGateway over a real socket.io-client (NATS, Postgres)', () =
       expect(first).toEqual(range(again.from + 1, again.from + first.length));
       expect(second).toEqual(range(resumeAt + 1, last));
       const deadline = Date.now() + 3_000;
-      while ((gateway.feedCount > 0 || hub.watchedTasks > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      expect([gateway.feedCount, hub.watchedTasks]).toEqual([0, 0]);
+      while ((feeds.liveFeeds > 0 || hub.watchedTasks > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect([feeds.liveFeeds, hub.watchedTasks]).toEqual([0, 0]);
     });
 
     it('refuses more tasks per socket than MAX_SUBSCRIPTIONS_PER_SOCKET with limit_exceeded', async () => {

@@ -1,25 +1,23 @@
 import { Inject, Logger } from '@nestjs/common';
 import { OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
-import { Principal, TOKEN_VERIFIER, TokenVerifier } from '@spectest/auth';
+import { Principal, TOKEN_VERIFIER, TokenExpiry, TokenVerifier } from '@spectest/auth';
 import {
   ClientToServerEvents,
   SOCKET_NAMESPACE,
   ServerToClientEvents,
   SubscribeAck,
   SubscribeRequestSchema,
-  TaskEvent,
   UnsubscribeRequestSchema,
   isTerminalStatus,
 } from '@spectest/contracts';
-import { TaskStore } from '@spectest/persistence';
-import { metrics } from '@spectest/platform';
-import { TaskEventStreams } from '@spectest/progress';
+import { TaskRecord, TaskStore } from '@spectest/persistence';
+import { TokenBucket, metrics } from '@spectest/platform';
+import { FeedEnd, TaskFeeds } from '@spectest/progress';
 import type { Namespace, Socket } from 'socket.io';
 import { ConnectionLimiter } from './connection-limiter';
 import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
 import { SocketOutbox } from './socket-outbox';
-import { FeedMember, TaskFeed, TaskFeedDeps } from './task-feed';
-import { TokenExpiry } from './token-expiry';
+import { RoomBroadcast, SocketTaskSink } from './socket-task-sink';
 
 /**
  * What the gateway keeps per socket. An idle socket (connected, nothing watched) holds only the first
@@ -32,10 +30,11 @@ interface SocketData {
   expiryKey?: number;
   watch?: SocketWatch;
 }
-/** The tasks one socket watches, and its slow-consumer outbox. */
+/** The tasks one socket watches, its slow-consumer outbox and its subscribe allowance. */
 interface SocketWatch {
-  members: Map<string, FeedMember>;
+  sinks: Map<string, SocketTaskSink>;
   outbox: SocketOutbox;
+  subscribes: TokenBucket;
 }
 type TaskSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type TaskNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -53,8 +52,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Socket.IO namespace /tasks (API.md): token checked at connect, `subscribe` acks with the snapshot, then
  * every event after `afterSeq` from the log and the live ones, gap- and duplicate-free; many tasks per socket.
  *
- * Live events of a task reach its sockets through one TaskFeed per task per process (one stream of the
- * log, each event encoded once for all sockets). The socket handlers are bound once per gateway, not
+ * Each subscription is a sink of the task's feed in this process (TaskFeeds of @spectest/progress: the
+ * replay, the seam with live events and the lost-message poll); what is the gateway's own is the socket
+ * side: the room broadcast that encodes a live event once for all its sockets, the slow-consumer outbox,
+ * acks, limits and auth. A subscribe is always answered, `unavailable` when the database is down, and a
+ * subscription the feed cannot serve any more is ended with `subscription_error`, never dropped in
+ * silence. The socket handlers are bound once per gateway, not
  * through Nest's per-socket message pipelines (an rxjs chain per handler per socket), and nothing is
  * allocated for a socket until it subscribes: what an idle socket costs is mostly Socket.IO's own.
  */
@@ -63,27 +66,16 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
   private readonly logger = new Logger(TaskEventsGateway.name);
   private readonly limiter: ConnectionLimiter;
   private readonly expiry = new TokenExpiry<TaskSocket>((socket) => socket.disconnect(true));
-  private readonly feeds = new Map<string, TaskFeed>();
-  private readonly feedDeps: TaskFeedDeps;
+  private readonly room = new RoomBroadcast(() => this.nsp as Namespace | undefined);
   private nsp?: TaskNamespace;
 
   constructor(
     @Inject(TOKEN_VERIFIER) private readonly verifier: TokenVerifier,
     private readonly tasks: TaskStore,
-    private readonly streams: TaskEventStreams,
+    private readonly feeds: TaskFeeds,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {
     this.limiter = new ConnectionLimiter(config.MAX_CONNECTIONS_PER_TOKEN);
-    this.feedDeps = {
-      streams,
-      store: tasks,
-      broadcast: (taskId, except, e) => this.broadcast(taskId, except, e),
-      memberDone: (m) => this.release(m.socket as TaskSocket, m),
-      retired: (feed) => {
-        if (this.feeds.get(feed.taskId) === feed) this.feeds.delete(feed.taskId);
-      },
-      warn: (detail, msg) => this.logger.warn(detail, msg),
-    };
   }
 
   afterInit(nsp: TaskNamespace): void {
@@ -99,7 +91,7 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
       const token = typeof raw === 'string' && raw.length > 0 ? raw : null;
       this.verifier.verify(token).then(
         (principal) => {
-          const tokenKey = ConnectionLimiter.keyOf(token);
+          const tokenKey = ConnectionLimiter.keyOf(token, socket.handshake.address);
           if (!this.limiter.allows(tokenKey)) {
             const max = this.config.MAX_CONNECTIONS_PER_TOKEN;
             // connect_error.message is the stable code; data carries the explanation.
@@ -144,18 +136,13 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
     return { pendingEvents, coalesced };
   }
 
-  /** Tasks with a live feed in this process (for tests and metrics). */
-  get feedCount(): number {
-    return this.feeds.size;
-  }
-
   private disconnected(socket: TaskSocket): void {
     metrics.socketsConnected().dec();
     this.limiter.closed(socket.data.tokenKey);
     if (socket.data.expiryKey !== undefined) this.expiry.remove(socket, socket.data.expiryKey);
     const watch = socket.data.watch;
     if (!watch) return;
-    for (const m of [...watch.members.values()]) this.release(socket, m);
+    for (const sink of [...watch.sinks.values()]) this.release(socket, sink);
     watch.outbox.close();
   }
 
@@ -171,38 +158,54 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
     });
     // engine.io emits drain when its buffer went to the transport: room again for what waits.
     socket.conn.on('drain', () => outbox.flush());
-    return (socket.data.watch = { members: new Map(), outbox });
+    const subscribes = new TokenBucket(this.config.SUBSCRIBE_RATE_PER_SOCKET, this.config.SUBSCRIBE_BURST_PER_SOCKET, Date.now());
+    return (socket.data.watch = { sinks: new Map(), outbox, subscribes });
   }
 
-  private broadcast(taskId: string, except: string[] | undefined, e: TaskEvent): void {
-    const nsp = this.nsp;
-    if (!nsp) return;
-    (except ? nsp.to(taskId).except(except) : nsp.to(taskId)).emit(e.type, e);
+  /** Forgets one subscription of a socket: out of its feed (the feed closes with its last subscriber) and its room. */
+  private release(socket: TaskSocket, sink: SocketTaskSink): void {
+    const sinks = socket.data.watch?.sinks;
+    if (sinks?.get(sink.taskId) === sink) sinks.delete(sink.taskId);
+    sink.close();
   }
 
-  /** Forgets one subscription of a socket: out of its feed (the feed closes with its last member). */
-  private release(socket: TaskSocket, member: FeedMember): void {
-    const members = socket.data.watch?.members;
-    if (members?.get(member.taskId) === member) members.delete(member.taskId);
-    member.closed = true;
-    member.feed?.remove(member);
+  /** The feed stopped a subscription: done after the terminal event, or told to resubscribe later. */
+  private ended(sink: SocketTaskSink, reason: FeedEnd): void {
+    const socket = sink.socket as TaskSocket;
+    this.release(socket, sink);
+    if (reason.kind !== 'failed') return;
+    socket.data.watch?.outbox.forget(sink.taskId);
+    socket.emit('subscription_error', { taskId: sink.taskId, error: reason.error });
   }
 
   private async subscribe(socket: TaskSocket, body: unknown, ack?: (res: SubscribeAck) => void): Promise<void> {
     const reply = (res: SubscribeAck) => (typeof ack === 'function' ? ack(res) : undefined);
+    const watch = this.watchOf(socket);
+    // Before anything else: a flood costs one check per subscribe, not a database read.
+    const waitMs = watch.subscribes.take(Date.now());
+    if (waitMs > 0) {
+      const { SUBSCRIBE_RATE_PER_SOCKET: rate, SUBSCRIBE_BURST_PER_SOCKET: burst } = this.config;
+      const message = `at most ${rate} subscribes per second per socket, ${burst} at once (SUBSCRIBE_RATE_PER_SOCKET, SUBSCRIBE_BURST_PER_SOCKET)`;
+      return reply({ ok: false, error: { code: 'limit_exceeded', message, retryAfterMs: waitMs } });
+    }
     const req = SubscribeRequestSchema.safeParse(body);
     if (!req.success) return reply({ ok: false, error: { code: 'invalid', message: req.error.issues[0]?.message } });
     const { taskId, afterSeq = 0 } = req.data;
     if (!UUID.test(taskId)) return reply({ ok: false, error: { code: 'not_found' } });
-    const record = await this.tasks.getForTenant(taskId, socket.data.principal.tenant);
+    let record: TaskRecord | null;
+    try {
+      record = await this.tasks.getForTenant(taskId, socket.data.principal.tenant);
+    } catch (err) {
+      this.logger.warn({ taskId, err: String(err) }, 'subscribe: the task could not be read');
+      return reply({ ok: false, error: { code: 'unavailable', message: 'the database is unavailable; subscribe again later' } });
+    }
     if (!record || !socket.connected) return reply({ ok: false, error: { code: 'not_found' } });
     const { snapshot } = record;
     if (afterSeq > snapshot.seq) {
       return reply({ ok: false, error: { code: 'invalid', message: `afterSeq ${afterSeq} is beyond the last event (${snapshot.seq})` } });
     }
-    const watch = this.watchOf(socket);
-    const previous = watch.members.get(taskId);
-    if (!previous && watch.members.size >= this.config.MAX_SUBSCRIPTIONS_PER_SOCKET) {
+    const previous = watch.sinks.get(taskId);
+    if (!previous && watch.sinks.size >= this.config.MAX_SUBSCRIPTIONS_PER_SOCKET) {
       return reply({ ok: false, error: { code: 'limit_exceeded', message: `at most ${this.config.MAX_SUBSCRIPTIONS_PER_SOCKET} tasks per socket` } });
     }
     if (previous) {
@@ -212,27 +215,19 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
     }
     // The ack goes first, so the client holds the snapshot before any replayed event arrives.
     reply({ ok: true, snapshot });
-    const ended = isTerminalStatus(snapshot.status);
     // The client has seen the terminal event: nothing can follow, nothing to keep.
-    if (ended && afterSeq === snapshot.seq) return;
-    let feed = ended ? undefined : this.feeds.get(taskId);
-    if (!feed) {
-      // An ended task gets a feed of its own that only reads the log (no stream), kept out of the map.
-      feed = new TaskFeed(taskId, snapshot.seq, ended, this.feedDeps);
-      if (!ended) this.feeds.set(taskId, feed);
-      void feed.open();
-    }
-    const member = new FeedMember(taskId, socket, watch.outbox, afterSeq);
-    watch.members.set(taskId, member);
-    feed.add(member);
+    if (isTerminalStatus(snapshot.status) && afterSeq === snapshot.seq) return;
+    const sink = new SocketTaskSink(taskId, socket, watch.outbox, this.room, (s, reason) => this.ended(s, reason));
+    watch.sinks.set(taskId, sink);
+    sink.subscription = this.feeds.subscribe(taskId, afterSeq, snapshot, sink);
   }
 
   private unsubscribe(socket: TaskSocket, body: unknown, ack?: (res: { ok: boolean }) => void): void {
     const req = UnsubscribeRequestSchema.safeParse(body);
     const watch = socket.data.watch;
     if (req.success && watch) {
-      const member = watch.members.get(req.data.taskId);
-      if (member) this.release(socket, member);
+      const sink = watch.sinks.get(req.data.taskId);
+      if (sink) this.release(socket, sink);
       watch.outbox.forget(req.data.taskId);
     }
     if (typeof ack === 'function') ack({ ok: req.success });

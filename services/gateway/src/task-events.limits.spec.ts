@@ -1,10 +1,10 @@
 import { signTestToken } from '@spectest/auth';
 import { watchTask } from '@spectest/client';
-import { SOCKET_NAMESPACE, Stage, TaskEvent, TaskResult } from '@spectest/contracts';
+import { EVENT_TYPES, SOCKET_NAMESPACE, Stage, SubscribeAck, TaskEvent, TaskResult } from '@spectest/contracts';
 import { TaskStore } from '@spectest/persistence';
 import { ProgressWriter } from '@spectest/progress';
 import { RunningService } from '@spectest/runtime';
-import { AddressInfo, Server, Socket as NetSocket, createServer, connect as netConnect } from 'node:net';
+import { TcpRelay } from '@spectest/testing';
 import { Socket, io } from 'socket.io-client';
 import { GatewayTestEnv, startGatewayTestEnv } from './testing/gateway-test-env';
 import { TaskEventsGateway } from './task-events.gateway';
@@ -12,59 +12,6 @@ import { sampleTaskInput } from '../../../tests/support/task-input';
 
 const SECRET = 'gateway-limits-secret-0123456789';
 const RESULT: TaskResult = { caseCount: 1, foundationCaseCount: 1, aiCaseCount: 0, artifact: { url: 'u', bytes: 1, sha256: 's' } };
-const EVENT_NAMES = ['progress', 'completed', 'failed', 'cancelled'] as const;
-
-/** A TCP relay to the gateway whose gateway->client direction can be stopped: a client that does not read. */
-class StallableProxy {
-  private readonly pairs: { client: NetSocket; upstream: NetSocket }[] = [];
-  private stalled = false;
-  private constructor(readonly server: Server) {}
-
-  static async start(target: number): Promise<StallableProxy> {
-    const server = createServer();
-    const proxy = new StallableProxy(server);
-    server.on('connection', (client) => {
-      const upstream = netConnect(target, '127.0.0.1');
-      client.pipe(upstream);
-      if (!proxy.stalled) upstream.pipe(client);
-      else upstream.pause();
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-      proxy.pairs.push({ client, upstream });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return proxy;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  stall(): void {
-    this.stalled = true;
-    for (const { client, upstream } of this.pairs) {
-      upstream.unpipe(client);
-      upstream.pause();
-    }
-  }
-
-  resume(): void {
-    this.stalled = false;
-    for (const { client, upstream } of this.pairs) upstream.pipe(client);
-  }
-
-  async close(): Promise<void> {
-    for (const { client, upstream } of this.pairs) {
-      client.destroy();
-      upstream.destroy();
-    }
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
-}
 
 jest.setTimeout(60_000);
 
@@ -75,10 +22,15 @@ describe('TaskEventsGateway limits: connections per token, slow consumers (NATS,
   let writer: ProgressWriter;
   let store: TaskStore;
   let sockets: Socket[] = [];
-  let proxy: StallableProxy | undefined;
+  let proxy: TcpRelay | undefined;
 
   beforeAll(async () => {
-    env = await startGatewayTestEnv('gateway-limits-test', SECRET, { MAX_CONNECTIONS_PER_TOKEN: '2', SOCKET_BUFFER_LIMIT: '20' });
+    env = await startGatewayTestEnv('gateway-limits-test', SECRET, {
+      MAX_CONNECTIONS_PER_TOKEN: '2',
+      SOCKET_BUFFER_LIMIT: '20',
+      SUBSCRIBE_RATE_PER_SOCKET: '5',
+      SUBSCRIBE_BURST_PER_SOCKET: '10',
+    });
     ({ running, writer, store } = env);
     port = Number(new URL(running.url).port);
   });
@@ -95,8 +47,8 @@ describe('TaskEventsGateway limits: connections per token, slow consumers (NATS,
   });
 
   const tokenFor = (sub: string) => signTestToken(SECRET, { sub, tenant: 'acme' }, '1h');
-  const open = (url: string, token: string): Promise<Socket> => {
-    const s = io(`${url}${SOCKET_NAMESPACE}`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  const open = (url: string, token: string | undefined, localAddress?: string): Promise<Socket> => {
+    const s = io(`${url}${SOCKET_NAMESPACE}`, { auth: token === undefined ? {} : { token }, transports: ['websocket'], reconnection: false, forceNew: true, localAddress } as never);
     sockets.push(s);
     return new Promise((resolve, reject) => {
       s.once('connect', () => resolve(s));
@@ -116,7 +68,7 @@ describe('TaskEventsGateway limits: connections per token, slow consumers (NATS,
   };
   const collect = (s: Socket, taskId: string): TaskEvent[] => {
     const got: TaskEvent[] = [];
-    for (const name of EVENT_NAMES) s.on(name, (e: TaskEvent) => e.taskId === taskId && got.push(e));
+    for (const name of EVENT_TYPES) s.on(name, (e: TaskEvent) => e.taskId === taskId && got.push(e));
     return got;
   };
 
@@ -141,6 +93,53 @@ describe('TaskEventsGateway limits: connections per token, slow consumers (NATS,
         if (!again) await new Promise((r) => setTimeout(r, 20));
       }
       expect(again?.connected).toBe(true);
+    });
+  });
+
+  describe('SUBSCRIBE_RATE_PER_SOCKET / SUBSCRIBE_BURST_PER_SOCKET', () => {
+    it('answers a subscribe flood on one socket with limit_exceeded (and when to retry) without reading the database; other sockets are not limited', async () => {
+      const taskId = await createTask();
+      const flooder = await open(running.url, await tokenFor('flooder'));
+      const acks = await Promise.all(Array.from({ length: 200 }, () => flooder.timeout(10_000).emitWithAck('subscribe', { taskId }) as Promise<SubscribeAck>));
+      const ok = acks.filter((a) => a.ok);
+      const refused = acks.filter((a): a is Extract<SubscribeAck, { ok: false }> => !a.ok);
+      // The burst is served; past it, a few more as the bucket refills during the flood, the rest refused.
+      expect(ok.length).toBeGreaterThanOrEqual(10);
+      expect(refused.length).toBeGreaterThanOrEqual(150);
+      for (const r of refused) {
+        expect(r.error).toEqual({ code: 'limit_exceeded', message: expect.stringContaining('SUBSCRIBE_RATE_PER_SOCKET'), retryAfterMs: expect.any(Number) });
+        expect(r.error.retryAfterMs).toBeGreaterThan(0);
+        expect(r.error.retryAfterMs).toBeLessThanOrEqual(1_000);
+      }
+      // Another client (even of the same token) has its own allowance.
+      const other = await open(running.url, await tokenFor('flooder'));
+      expect((await other.timeout(5_000).emitWithAck('subscribe', { taskId })).ok).toBe(true);
+      // The flooder is served again once the time it was told has passed.
+      await new Promise((r) => setTimeout(r, refused.at(-1)!.error.retryAfterMs! + 50));
+      expect((await flooder.timeout(5_000).emitWithAck('subscribe', { taskId })).ok).toBe(true);
+    });
+  });
+
+  describe('dev mode (AUTH_MODE=dev): one connection bucket per client address, not one for all tokenless sockets', () => {
+    let dev: GatewayTestEnv;
+    beforeAll(async () => {
+      dev = await startGatewayTestEnv('gateway-dev-limits-test', SECRET, { AUTH_MODE: 'dev', MAX_CONNECTIONS_PER_TOKEN: '2' });
+    });
+    afterAll(async () => {
+      await dev?.stop();
+    });
+
+    it('refuses the third tokenless socket of one address, and still lets another address connect', async () => {
+      const url = dev.running.url;
+      await open(url, undefined, '127.0.0.2');
+      await open(url, undefined, '127.0.0.2');
+      const refusal = await open(url, undefined, '127.0.0.2').then(
+        () => null,
+        (err: Error) => err,
+      );
+      expect(refusal?.message).toBe('limit_exceeded');
+      expect((await open(url, undefined, '127.0.0.3')).connected).toBe(true);
+      expect((await open(url, undefined, '127.0.0.3')).connected).toBe(true);
     });
   });
 
@@ -192,7 +191,7 @@ describe('TaskEventsGateway limits: connections per token, slow consumers (NATS,
 
     it('a socket that does not read does not hold the others back; it gets the latest progress, every stage start and the terminal event', async () => {
       const gateway = running.app.get(TaskEventsGateway);
-      proxy = await StallableProxy.start(port);
+      proxy = await TcpRelay.start({ port });
       const taskId = await createTask();
       const slow = await open(proxy.url, await tokenFor('slow'));
       const fast = await open(running.url, await tokenFor('fast'));
@@ -221,7 +220,7 @@ describe('TaskEventsGateway limits: connections per token, slow consumers (NATS,
     });
 
     it('the SDK fills the coalesced gaps from the log and ends with the complete sequence', async () => {
-      proxy = await StallableProxy.start(port);
+      proxy = await TcpRelay.start({ port });
       const taskId = await createTask();
       const events: TaskEvent[] = [];
       const watch = watchTask(taskId, { onEvent: (e) => events.push(e) }, { gatewayUrls: [proxy.url], token: await tokenFor('sdk'), transports: ['socket'] });

@@ -1,14 +1,15 @@
 import { Controller, Get, Headers, Inject, Param, ParseUUIDPipe, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { AppError, TaskEvent, isTerminalStatus } from '@spectest/contracts';
-import { AllowQueryToken, BearerAuthGuard, CurrentPrincipal, Principal } from '@spectest/auth';
+import { AppError, isTerminalStatus } from '@spectest/contracts';
+import { AllowQueryToken, BearerAuthGuard, CurrentPrincipal, Principal, TokenExpiry } from '@spectest/auth';
 import { TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
-import { TaskEventStreams } from '@spectest/progress';
+import { TaskFeeds } from '@spectest/progress';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiProblems } from './api-docs.decorators';
 import { INTAKE_CONFIG, IntakeConfig } from './intake.config';
 import { taskNotFound } from './intake.errors';
+import { SseResponseSink } from './sse-response.sink';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => taskNotFound() });
 
@@ -20,13 +21,21 @@ function parseAfter(lastEventId: string | undefined, after: string | undefined):
   return n;
 }
 
-/** GET /v1/tasks/{id}/events: Server-Sent Events, replay after Last-Event-ID or ?after=, then live, closed after the terminal event. */
+/**
+ * GET /v1/tasks/{id}/events: Server-Sent Events, replay after Last-Event-ID or ?after=, then live, from the
+ * task's feed in this process (TaskFeeds). The stream closes after the terminal event, at the token's
+ * `exp` (whether the token came in the header or in `?access_token=`), and when the event log cannot be
+ * read: EventSource then reconnects with Last-Event-ID, and the client misses nothing.
+ */
 @Controller('v1/tasks')
 @UseGuards(BearerAuthGuard)
 export class TaskEventsController {
+  /** Open streams by the second their token expires: one timer for all of them. */
+  private readonly expiry = new TokenExpiry<() => void>((close) => close());
+
   constructor(
     private readonly tasks: TaskStore,
-    private readonly streams: TaskEventStreams,
+    private readonly feeds: TaskFeeds,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
   ) {}
 
@@ -70,32 +79,20 @@ export class TaskEventsController {
     const gauge = metrics.sseStreams();
     gauge.inc();
     let finished = false;
+    let expiryKey: number | undefined;
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), this.config.SSE_HEARTBEAT_MS);
     const finish = () => {
       if (finished) return;
       finished = true;
       clearInterval(heartbeat);
       gauge.dec();
-      void stream.close();
+      subscription.close();
+      if (expiryKey !== undefined) this.expiry.remove(finish, expiryKey);
       res.end();
     };
-    const write = async (e: TaskEvent): Promise<void> => {
-      if (finished) return;
-      const ok = res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-      // A slow reader holds back its own stream only: wait for the socket to drain before the next event.
-      if (!ok) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.once('drain', done);
-          res.once('close', done); // a client gone mid-replay must not leave this wait pending
-        });
-      }
-    };
-    const stream = await this.streams.open(id, afterSeq, write, () => setImmediate(finish));
+    // The end comes after this returns (it may come at once for a replay that fails right away).
+    const subscription = this.feeds.subscribe(id, afterSeq, record.snapshot, new SseResponseSink(res, () => setImmediate(finish)));
+    if (principal.expiresAt !== null) expiryKey = this.expiry.add(finish, principal.expiresAt);
     req.on('close', finish);
     if (req.destroyed) finish();
   }

@@ -1,37 +1,40 @@
 import { Injectable } from '@nestjs/common';
-import { TaskSnapshot, isTerminalStatus } from '@spectest/contracts';
+import { TaskSnapshot } from '@spectest/contracts';
 import { TaskStore } from '@spectest/persistence';
-import { TaskEventHub } from '@spectest/progress';
+import { TaskFeeds } from '@spectest/progress';
 
-/** `Prefer: wait=N`: resolves with the final snapshot when the task ends within N seconds, else null. */
+/**
+ * `Prefer: wait=N`: a subscriber of the task's feed from the submitted snapshot on, which only waits for
+ * the end (the feed brings the terminal event live, or from the log if its message was lost).
+ */
 @Injectable()
 export class TaskWaiter {
   constructor(
-    private readonly hub: TaskEventHub,
+    private readonly feeds: TaskFeeds,
     private readonly tasks: TaskStore,
   ) {}
 
-  async waitForEnd(taskId: string, seconds: number): Promise<TaskSnapshot | null> {
-    let wake: () => void = () => undefined;
-    const ended = new Promise<void>((resolve) => (wake = resolve));
-    const stop = await this.hub.watch(taskId, (e) => {
-      if (e.type !== 'progress') wake();
-    });
-    const deadline = Date.now() + seconds * 1000;
-    try {
-      // The terminal event may have been published before we watched, and fan-out is best effort: poll too.
-      while (Date.now() < deadline) {
-        const record = await this.tasks.get(taskId);
-        if (record && isTerminalStatus(record.snapshot.status)) return record.snapshot;
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([ended, new Promise((r) => (timer = setTimeout(r, Math.min(1000, Math.max(0, deadline - Date.now())))))]);
+  /** The final snapshot when the task ends within `seconds`; null when it does not (or its events cannot be read). */
+  waitForEnd(snapshot: TaskSnapshot, seconds: number): Promise<TaskSnapshot | null> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (value: Promise<TaskSnapshot | null> | null) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-      }
-      const last = await this.tasks.get(taskId);
-      return last && isTerminalStatus(last.snapshot.status) ? last.snapshot : null;
-    } finally {
-      await stop();
-    }
+        subscription.close();
+        resolve(value);
+      };
+      const timer = setTimeout(() => settle(null), seconds * 1000);
+      const subscription = this.feeds.subscribe(snapshot.taskId, snapshot.seq, snapshot, {
+        deliver: () => undefined,
+        hasRoom: () => true,
+        whenRoom: () => Promise.resolve(),
+        // The terminal event carries the result, but only the snapshot has everything (stages, warnings).
+        end: (reason) =>
+          queueMicrotask(() => settle(reason.kind === 'ended' ? this.tasks.get(snapshot.taskId).then((r) => r?.snapshot ?? null, () => null) : null)),
+      });
+    });
   }
 }
 

@@ -55,7 +55,7 @@ export class TasksController {
     const wait = preferWaitSeconds(prefer);
     if (wait !== null) {
       res.setHeader('Preference-Applied', `wait=${wait}`);
-      const final = isTerminalStatus(snapshot.status) ? snapshot : await this.waiter.waitForEnd(snapshot.taskId, wait);
+      const final = isTerminalStatus(snapshot.status) ? snapshot : await this.waiter.waitForEnd(snapshot, wait);
       if (final) {
         res.status(200);
         return final;
