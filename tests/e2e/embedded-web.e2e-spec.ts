@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { FakeModelServer, startFakeModelServer } from '../support/fake-model-server';
 import { Browser, launchChromium } from './support/chromium';
 import { ROOT, RunningEmbedded, freshDataDir, killStrays, removeDataDir, startEmbedded, tail, waitNoPostgres } from './support/embedded-process';
 
@@ -13,22 +14,27 @@ const SCREENSHOT = process.env.SPECTEST_SCREENSHOT ?? join(tmpdir(), 'spectest-e
 
 /**
  * The web page of the embedded default in a real browser: upload a file, watch the task live,
- * download the ZIP. Dev mode, so the page sends no token.
+ * download the ZIP; reload mid-task and resume; fall back to SSE without a socket. The page follows
+ * tasks with the SDK's browser build. Dev mode, so the page sends no token. The model is the fake
+ * server, slow enough that an AI task is still running when the page reloads.
  */
 describe('embedded mode web page (headless Chromium)', () => {
   let dataDir: string;
   let app: RunningEmbedded | undefined;
   let browser: Browser | undefined;
+  let model: FakeModelServer | undefined;
 
   beforeAll(async () => {
     dataDir = freshDataDir();
     // Browser first: a missing Chromium fails in a second, not after a database start.
     browser = await launchChromium();
-    app = await startEmbedded({ dataDir });
+    model = await startFakeModelServer({ tokensPerSecond: 80 });
+    app = await startEmbedded({ dataDir, env: { OLLAMA_URL: model.url, AI_CONCURRENCY: '1' } });
   });
 
   afterAll(async () => {
     await browser?.close();
+    await model?.close();
     if (app) {
       const stopped = await app.stop('SIGTERM').catch(() => undefined);
       if (stopped && stopped.code !== 0) console.warn(`embedded exit ${stopped.code ?? stopped.signal}:\n${tail(app.logs)}`);
@@ -57,7 +63,9 @@ describe('embedded mode web page (headless Chromium)', () => {
     const base = `http://127.0.0.1:${app!.port}`;
     await page.goto(`${base}/`, { waitUntil: 'load' });
     expect(await page.title()).toContain('spectest');
-    expect(await page.evaluate(() => typeof (window as unknown as { io?: unknown }).io)).toBe('function');
+    // The page runs on the SDK's browser build, served next to it.
+    expect(await page.evaluate(() => typeof (window as unknown as { SpectestClient?: { watchTask?: unknown } }).SpectestClient?.watchTask)).toBe('function');
+    expect(requests).toContain('GET /sdk/spectest-client.js');
 
     await page.setInputFiles('#spec-file', join(ROOT, 'tests', 'fixtures', 'petstore.yaml'));
     const t0 = Date.now();
@@ -95,7 +103,7 @@ describe('embedded mode web page (headless Chromium)', () => {
 
     // The page followed the task over Socket.IO (the embedded app serves it), not the SSE fallback.
     expect(sockets.some((u) => u.includes('/socket.io/'))).toBe(true);
-    expect(requests.filter((r) => r.includes('/events'))).toEqual([]);
+    expect(requests.filter((r) => r.includes('/events') || r.includes('socket.io.js'))).toEqual([]);
 
     // The link: the href is the artifact of this very task, and downloads a ZIP.
     const taskId = (await page.textContent('#task-id'))!.trim();
@@ -117,5 +125,75 @@ describe('embedded mode web page (headless Chromium)', () => {
     console.log(`web: screenshot at ${SCREENSHOT}`);
     expect(failed).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+
+  /** A page that records its errors and the requests it made, on the embedded app. */
+  const openPage = async () => {
+    const page: Page = await browser!.context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console.error: ${msg.text()}`);
+    });
+    const requests: string[] = [];
+    page.on('request', (req) => requests.push(`${req.method()} ${new URL(req.url()).pathname}${new URL(req.url()).search}`));
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
+    return { page, problems, requests, sockets, base: `http://127.0.0.1:${app!.port}` };
+  };
+  const logSeqs = (page: Page) => page.$$eval('#log li', (lis) => lis.map((li) => Number(/^#(\d+)/.exec(li.textContent ?? '')?.[1])));
+  const completed = (page: Page, timeout = 90_000) =>
+    page.waitForFunction(() => document.querySelector('#task-panel')?.getAttribute('data-status') === 'completed' && document.querySelectorAll('#stages li').length === 4, null, { timeout });
+
+  it('resumes a running task after a reload through the SDK: the whole log from #1 again, live on the socket, to the end', async () => {
+    const { page, problems, requests, sockets, base } = await openPage();
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    await page.setInputFiles('#spec-file', join(ROOT, 'tests', 'fixtures', 'petstore.yaml'));
+    await page.selectOption('#ai-provider', 'ollama');
+    await page.click('#submit-button');
+    // Mid-enhancement: the model streams slowly, so the task is far from done.
+    await page.waitForFunction(() => [...document.querySelectorAll('#log li')].some((li) => li.textContent?.includes('Receiving AI output')), null, { timeout: 60_000 });
+    const taskId = (await page.textContent('#task-id'))!.trim();
+    const before = await logSeqs(page);
+    expect(await page.getAttribute('#task-panel', 'data-status')).toBe('running');
+    expect(page.url()).toBe(`${base}/#task=${taskId}`);
+
+    const socketsBefore = sockets.length;
+    requests.length = 0;
+    await page.reload({ waitUntil: 'load' });
+    // The hash brings the task back; the SDK replays it from seq 1 and goes on live over a new socket.
+    await page.waitForFunction(() => document.querySelector('#transport')?.textContent === 'live (Socket.IO)', null, { timeout: 30_000 });
+    expect(await page.getAttribute('#task-panel', 'data-status')).toBe('running');
+    await completed(page);
+    const after = await logSeqs(page);
+    expect(after).toEqual(Array.from({ length: after.length }, (_, i) => i + 1));
+    expect(after.length).toBeGreaterThan(before.length);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect((await page.textContent('#task-id'))!.trim()).toBe(taskId);
+    expect(await page.textContent('#task-status')).toBe('Completed');
+    expect(sockets.length).toBeGreaterThan(socketsBefore);
+    expect(requests).toContain('GET /sdk/spectest-client.js');
+    expect(requests).toContain(`GET /v1/tasks/${taskId}`);
+    expect(requests.filter((r) => r.includes('/events'))).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('falls back to Server-Sent Events through the SDK when no socket gets through, and still shows every event', async () => {
+    const { page, problems, requests, base } = await openPage();
+    // Every WebSocket of the page is refused, as behind a proxy that does not pass them.
+    await page.routeWebSocket(/\/socket\.io\//, (ws) => ws.close({ code: 1011, reason: 'no websockets here' }));
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    await page.setInputFiles('#spec-file', join(ROOT, 'tests', 'fixtures', 'bookstore.openapi31.yaml'));
+    await page.click('#submit-button');
+    await completed(page, 60_000);
+    const taskId = (await page.textContent('#task-id'))!.trim();
+    const seqs = await logSeqs(page);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(seqs.length).toBeGreaterThanOrEqual(5);
+    // The SDK's SSE transport: fetch with Last-Event-ID in a header, never a token in the URL.
+    const streams = requests.filter((r) => r.startsWith(`GET /v1/tasks/${taskId}/events`));
+    expect(streams.length).toBeGreaterThanOrEqual(1);
+    expect(streams.filter((r) => r.includes('access_token'))).toEqual([]);
+    expect(problems.filter((p) => !/WebSocket/i.test(p))).toEqual([]);
   });
 });

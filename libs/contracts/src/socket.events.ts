@@ -1,15 +1,9 @@
+import type { SubscribeRequest, UnsubscribeRequest } from './socket.schemas';
 import type { TaskEvent, TaskSnapshot } from './task.schemas';
-import { z } from 'zod';
 
+// No zod here (the schemas are in socket.schemas.ts): the browser build of the SDK takes this file and
+// stays free of a validator it does not use.
 export const SOCKET_NAMESPACE = '/tasks';
-
-export const SubscribeRequestSchema = z.object({
-  taskId: z.string().min(1).max(100),
-  afterSeq: z.number().int().nonnegative().optional(),
-});
-export type SubscribeRequest = z.infer<typeof SubscribeRequestSchema>;
-export const UnsubscribeRequestSchema = z.object({ taskId: z.string().min(1).max(100) });
-export type UnsubscribeRequest = z.infer<typeof UnsubscribeRequestSchema>;
 
 export interface SubscribeError {
   /**

@@ -1,17 +1,18 @@
 /*
- * app.js — the spectest page. Three parts, top to bottom:
- *   1. HTTP helpers   (fetch with the optional bearer token, problem+json errors)
- *   2. transport      (Socket.IO when the server offers it, Server-Sent Events otherwise)
+ * app.js — the spectest page: its form and its rendering. Three parts, top to bottom:
+ *   1. HTTP helpers   (fetch with the optional bearer token, problem+json errors) for submit and cancel
+ *   2. following      (the SDK's watchTask: Socket.IO, the SSE and polling fallbacks, reconnect,
+ *                      resume by seq; sdk/spectest-client.js defines window.SpectestClient)
  *   3. render         (state -> DOM; nothing here talks to the network)
- * plus the controller that wires the form, the hash and the transports together.
+ * plus the controller that wires the form, the hash and the watch together.
  * The pure state logic (dedup by seq, formatting) is in view-state.js so it can be unit tested.
  */
-(function () {
+(function (root) {
   'use strict';
 
-  var VS = window.ViewState;
+  var VS = root.ViewState;
+  var SDK = root.SpectestClient;
   var TOKEN_KEY = 'token';
-  var EVENT_TYPES = ['progress', 'completed', 'failed', 'cancelled'];
 
   function $(id) {
     return document.getElementById(id);
@@ -81,154 +82,47 @@
     });
   }
 
-  /* ------------------------------------------------------------- 2. transport */
+  /* ------------------------------------------------------------- 2. following */
 
-  /**
-   * Socket.IO: one socket on namespace /tasks. `connect` fires on every (re)connection, and the
-   * server forgets subscriptions with the old connection, so we subscribe again each time with
-   * the last seq this stream delivered: the server then replays exactly what we missed.
-   */
-  function watchWithSocket(taskId, afterSeq, handlers) {
-    var lastSeq = afterSeq;
-    var everConnected = false;
-    var stopped = false;
-    var socket = window.io('/tasks', { auth: { token: readToken() }, forceNew: true });
+  var TRANSPORT_LABELS = { socket: 'live (Socket.IO)', sse: 'live (Server-Sent Events)', polling: 'polling', reconnecting: 'reconnecting…' };
 
-    function onEvent(ev) {
-      if (!ev || ev.taskId !== taskId || stopped) return;
-      if (typeof ev.seq === 'number' && ev.seq > lastSeq) lastSeq = ev.seq;
-      handlers.onEvent(ev);
-    }
-
-    socket.on('connect', function () {
-      everConnected = true;
-      handlers.onStatus('live (Socket.IO)');
-      socket.emit('subscribe', { taskId: taskId, afterSeq: lastSeq }, function (ack) {
-        if (stopped) return;
-        if (!(ack && ack.ok)) return handlers.onFatal(subscribeProblem(ack));
-        handlers.onSnapshot(ack.snapshot);
-        // An ended task replays its events right after the ack; if none come (expired), stop anyway.
-        if (ack.snapshot && VS.isTerminalStatus(ack.snapshot.status)) {
-          setTimeout(function () {
-            if (!stopped) handlers.onEnded();
-          }, 5000);
-        }
-      });
-    });
-    socket.on('connect_error', function (err) {
-      if (stopped) return;
-      if (err && err.message === 'unauthorized') {
-        handlers.onFatal({ title: 'Not authorised', detail: 'Set a valid access token and reload.', code: 'unauthorized' });
-      } else if (!everConnected) {
-        // Script loaded but the namespace is not reachable (proxy, another origin): SSE still may be.
-        handlers.onFallback(lastSeq);
-      } else {
-        handlers.onStatus('reconnecting…');
-      }
-    });
-    socket.on('disconnect', function (reason) {
-      if (stopped) return;
-      handlers.onStatus('reconnecting…');
-      // The client only retries by itself when the server did not close on purpose.
-      if (reason === 'io server disconnect') socket.connect();
-    });
-    EVENT_TYPES.forEach(function (type) {
-      socket.on(type, onEvent);
-    });
-
-    return {
-      stop: function () {
-        if (stopped) return;
-        stopped = true;
-        if (socket.connected) socket.emit('unsubscribe', { taskId: taskId });
-        socket.disconnect();
-      },
-    };
+  /** The SDK asks for the token before each connection, so a token set meanwhile is picked up; none in dev mode. */
+  function currentToken() {
+    return readToken() || undefined;
   }
 
-  function subscribeProblem(ack) {
-    var code = ack && ack.error && ack.error.code;
-    if (code === 'not_found') return { title: 'Task not found', detail: 'It may have expired or belong to someone else.', code: code };
-    return { title: 'Cannot follow this task', detail: (ack && ack.error && ack.error.message) || '', code: code || '' };
+  function watchProblem(error) {
+    if (error.code === 'not_found') return { title: 'Task not found', detail: 'It may have expired or belong to someone else.', code: error.code };
+    if (error.code === 'unauthorized') return { title: 'Not authorised', detail: 'Set a valid access token and reload.', code: error.code };
+    return { title: 'Cannot follow this task', detail: error.message || '', code: error.code || '' };
   }
 
   /**
-   * Server-Sent Events fallback. We reopen the stream ourselves with ?after=<last seq> instead of
-   * relying on EventSource's own retry, because that retry keeps the original ?after and a server
-   * may prefer it over Last-Event-ID; duplicates would be harmless (dedup by seq) but wasteful.
+   * Follow a task with the SDK from `afterSeq`: the gateway of this origin first (the embedded app
+   * serves both), the API's Server-Sent Events and then REST polling when no socket gets through.
    */
-  function watchWithSse(taskId, afterSeq, handlers) {
-    var lastSeq = afterSeq;
-    var stopped = false;
-    var source = null;
-    var retryTimer = null;
-    var retryDelay = 1000;
-
-    function open() {
-      var url = '/v1/tasks/' + encodeURIComponent(taskId) + '/events?after=' + lastSeq;
-      var token = readToken();
-      // EventSource cannot set headers; the API accepts the token as a query parameter here.
-      if (token) url += '&access_token=' + encodeURIComponent(token);
-      source = new EventSource(url);
-      source.onopen = function () {
-        retryDelay = 1000;
-        handlers.onStatus('live (Server-Sent Events)');
-      };
-      EVENT_TYPES.forEach(function (type) {
-        source.addEventListener(type, function (msg) {
-          if (stopped) return;
-          var ev;
-          try {
-            ev = JSON.parse(msg.data);
-          } catch (_e) {
-            return; // a malformed message must not kill the page
-          }
-          if (typeof ev.seq === 'number' && ev.seq > lastSeq) lastSeq = ev.seq;
-          handlers.onEvent(ev);
-        });
-      });
-      source.onerror = function () {
-        if (stopped) return;
-        source.close();
-        handlers.onStatus('reconnecting…');
-        retryTimer = setTimeout(reconnect, retryDelay);
-        retryDelay = Math.min(retryDelay * 2, 15000);
-      };
-    }
-
-    /** EventSource hides the HTTP status, so ask the REST API why before reopening (404, 401…). */
-    function reconnect() {
-      if (stopped) return;
-      getSnapshot(taskId).then(
-        function (snap) {
-          if (stopped) return;
-          handlers.onSnapshot(snap);
-          // The server closes the stream after the terminal event; if we only learn the end from
-          // the snapshot (events expired), reopening would loop forever, so end here.
-          if (snap && VS.isTerminalStatus(snap.status)) handlers.onEnded();
-          else if (!stopped) open();
+  function follow(taskId, afterSeq, handlers) {
+    var origin = root.location.origin;
+    var watch = SDK.watchTask(
+      taskId,
+      {
+        onEvent: handlers.onEvent,
+        onSnapshot: handlers.onSnapshot,
+        onEnd: handlers.onEnded,
+        onError: function (error) {
+          handlers.onFatal(watchProblem(error));
         },
-        function (err) {
-          if (stopped) return;
-          var p = err.problem || {};
-          if (p.status === 404 || p.status === 401 || p.status === 403) handlers.onFatal(p);
-          else retryTimer = setTimeout(reconnect, retryDelay); // server unreachable: keep trying quietly
+        onState: function (state) {
+          handlers.onStatus(TRANSPORT_LABELS[state] || '');
         },
-      );
-    }
-
-    open();
+      },
+      { gatewayUrls: [origin], apiUrl: origin, token: currentToken, afterSeq: afterSeq, failuresBeforeFallback: 2 },
+    );
     return {
       stop: function () {
-        stopped = true;
-        clearTimeout(retryTimer);
-        if (source) source.close();
+        watch.close();
       },
     };
-  }
-
-  function socketIoAvailable() {
-    return typeof window.io === 'function';
   }
 
   /* ---------------------------------------------------------------- 3. render */
@@ -450,7 +344,7 @@
 
   /* ----------------------------------------------------------- controller */
 
-  var current = null; // { taskId, state, transport, renderQueued }
+  var current = null; // { taskId, state, transport (the watch), renderQueued }
 
   /** Many events can arrive in one frame (replays); render once per frame. */
   function scheduleRender() {
@@ -469,11 +363,11 @@
   }
 
   /**
-   * Follow a task: show what we know (a snapshot when we have one), then stream events from
-   * `afterSeq`. Resuming after reload passes 0 so the whole log is rebuilt; older events only
-   * fill the log, they never move the view back (see ViewState.applyEvent).
+   * Show a task and follow it: what we know first (a snapshot when we have one), then its events from
+   * `afterSeq`. Resuming after reload passes 0 so the whole log is rebuilt; older events only fill the
+   * log, they never move the view back (see ViewState.applyEvent).
    */
-  function watchTask(taskId, initialSnapshot, afterSeq) {
+  function showTask(taskId, initialSnapshot, afterSeq) {
     stopWatching();
     resetTaskView();
     var watch = { taskId: taskId, state: VS.createViewState(taskId), transport: null, renderQueued: false };
@@ -483,17 +377,15 @@
 
     if (initialSnapshot) watch.state = VS.applySnapshot(watch.state, initialSnapshot);
     renderTask(watch.state);
-    // A fresh submit has no snapshot (202); SSE never sends one, so fetch it for the name and stage table.
+    // A fresh submit has no snapshot (202), and SSE sends none, so fetch it for the name and stage table.
     // applySnapshot ignores it if events already moved past it, so the race is harmless.
     if (!initialSnapshot) getSnapshot(taskId).then(function (snap) { applySnapshotTo(watch, snap); }, function () {});
 
-    var handlers = {
+    watch.transport = follow(taskId, afterSeq, {
       onEvent: function (ev) {
         if (watch !== current) return;
         watch.state = VS.applyEvent(watch.state, ev);
         scheduleRender();
-        // The terminal event is the last one there is (even when it only fills history): stop streaming.
-        if (VS.isTerminalStatus(ev.type)) finish(watch);
       },
       onSnapshot: function (snap) {
         if (watch !== current) return;
@@ -505,26 +397,21 @@
       },
       onFatal: function (problem) {
         if (watch !== current) return;
-        if (watch.transport) watch.transport.stop();
+        watch.transport.stop();
         watch.fatal = true; // keeps Cancel hidden on later renders: we are no longer following the task
         renderProblem($('watch-error'), problem);
         setText('transport', '');
         $('cancel-button').hidden = true;
         $('new-task-button').hidden = false;
       },
+      // The task ended (its terminal event, or an ended snapshot): the watch is over.
       onEnded: function () {
         if (watch === current) finish(watch);
       },
-      onFallback: function (seq) {
-        if (watch !== current) return;
-        watch.transport.stop();
-        watch.transport = watchWithSse(taskId, seq, handlers);
-      },
-    };
-    watch.transport = socketIoAvailable() ? watchWithSocket(taskId, afterSeq, handlers) : watchWithSse(taskId, afterSeq, handlers);
+    });
   }
 
-  /** Stop the stream and fetch the final snapshot: it has the exact stage durations and warnings events lack. */
+  /** Stop following and fetch the final snapshot: it has the exact stage durations and warnings events lack. */
   function finish(watch) {
     if (watch.finished) return;
     watch.finished = true;
@@ -546,7 +433,7 @@
     if (!taskId || (current && current.taskId === taskId)) return;
     getSnapshot(taskId).then(
       function (snap) {
-        watchTask(taskId, snap, 0);
+        showTask(taskId, snap, 0);
       },
       function (err) {
         stopWatching();
@@ -655,7 +542,7 @@
         var taskId = body.taskId;
         if (!taskId) throw ProblemError({ title: 'Unexpected answer', detail: 'The server did not return a task id.', code: '' });
         // 202 has no snapshot; a 200 (Prefer: wait) would be one. Either way stream from the start.
-        watchTask(taskId, body.seq != null ? body : null, 0);
+        showTask(taskId, body.seq != null ? body : null, 0);
         $('task-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
         $('task-heading').setAttribute('tabindex', '-1');
         $('task-heading').focus({ preventScroll: true });
@@ -704,5 +591,15 @@
     resumeFromHash();
   }
 
+  if (!SDK || !VS) {
+    // Without the SDK the page can submit nothing it could follow: say why instead of failing later.
+    renderProblem($('form-error'), {
+      title: 'The page did not load completely',
+      detail: 'Its script sdk/spectest-client.js could not be loaded: reload, or check that the server was built (npm run build).',
+      code: '',
+    });
+    $('submit-button').disabled = true;
+    return;
+  }
   init();
-})();
+})(window);

@@ -5,25 +5,24 @@
  *
  * Written as a tiny UMD so the same file is a plain <script> in the browser (window.ViewState)
  * and a CommonJS module in Node (unit tests in tests/web/view-state.spec.ts). Kept in ES2017-ish
- * syntax with no dependencies, because the page has no build step.
+ * syntax, because the page has no build step. Its one dependency is the terminal check of
+ * @spectest/contracts: from the SDK's browser build (window.SpectestClient) on the page, from the
+ * package itself in Node.
  */
 (function (root, factory) {
   'use strict';
-  var api = factory();
-  if (typeof module === 'object' && module && module.exports) module.exports = api;
-  else root.ViewState = api;
-})(typeof self !== 'undefined' ? self : this, function () {
+  if (typeof module === 'object' && module && module.exports) module.exports = factory(require('@spectest/contracts'));
+  else if (root.SpectestClient) root.ViewState = factory(root.SpectestClient); // app.js says so when it is missing
+})(typeof self !== 'undefined' ? self : this, function (contracts) {
   'use strict';
 
   /** The stages of a task, in the only order they may run (API.md "Words"). */
   var STAGES = ['parsing', 'foundation', 'enhancing', 'packaging'];
-  var TERMINAL_TYPES = ['completed', 'failed', 'cancelled'];
   /** Enough history to be useful without letting a long AI run (one event per token chunk) grow the DOM forever. */
   var MAX_LOG_ENTRIES = 1000;
 
-  function isTerminalStatus(status) {
-    return TERMINAL_TYPES.indexOf(status) !== -1;
-  }
+  var isTerminalStatus = contracts.isTerminalStatus;
+  var isTerminalEvent = contracts.isTerminalEvent;
 
   function pendingStages() {
     return STAGES.map(function (name) {
@@ -123,7 +122,7 @@
       if (open) {
         if (key === ev.stage + '.skipped') next[target] = closeStage(info, 'skipped', at);
         else if (key === ev.stage + '.done') next[target] = closeStage(info, 'done', at);
-        else if (ev.type === 'progress') next[target] = Object.assign({}, info, { status: 'running', startedAt: info.startedAt || at });
+        else if (!isTerminalEvent(ev)) next[target] = Object.assign({}, info, { status: 'running', startedAt: info.startedAt || at });
       }
     }
     if (ev.type === 'completed') {
@@ -132,7 +131,7 @@
         if (s.status === 'pending') return closeStage(s, 'skipped', at);
         return s;
       });
-    } else if (ev.type === 'failed' || ev.type === 'cancelled') {
+    } else if (isTerminalEvent(ev)) {
       var closing = ev.type === 'failed' ? 'failed' : 'skipped';
       next = next.map(function (s) {
         return s.status === 'running' ? closeStage(s, closing, at) : s;
@@ -170,7 +169,7 @@
       return log === state.log ? state : Object.assign({}, state, { log: log });
     }
 
-    var terminal = isTerminalStatus(ev.type);
+    var terminal = isTerminalEvent(ev);
     var next = Object.assign({}, state, {
       log: log,
       seq: ev.seq,
@@ -337,7 +336,6 @@
 
   return {
     STAGES: STAGES,
-    isTerminalStatus: isTerminalStatus,
     createViewState: createViewState,
     applyEvent: applyEvent,
     applySnapshot: applySnapshot,
