@@ -1,6 +1,6 @@
 import { SOCKET_NAMESPACE, SubscribeAck } from '@spectest/contracts';
 import { createTestDatabase, freePort } from '@spectest/testing';
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -9,10 +9,10 @@ import { io } from 'socket.io-client';
 /**
  * `npm run bench:socket-flood`: what a `subscribe` flood on one socket does to everyone else. The
  * embedded app (gateway and intake in one process, dev mode, the machine's Postgres) serves one
- * finished petstore task; one socket emits FLOOD subscribes to it without waiting for the acks, while
- * another client sends `GET /v1/tasks/{id}` every 100 ms. Prints the REST latency before and during
- * the flood, how long the flood took to be answered and how its acks split (ok / limit_exceeded /
- * other). Asserts nothing.
+ * finished petstore task; one socket, in a process of its own, emits FLOOD subscribes to it without
+ * waiting for the acks, while this process, another client, sends `GET /v1/tasks/{id}` every 100 ms.
+ * Prints the REST latency before and during the flood, how long the flood took to be answered and how
+ * its acks split (ok / limit_exceeded / other / never answered). Asserts nothing.
  */
 // Compiled to tmp/bench-socket-flood/scripts/bench/ (see the bench:socket-flood script).
 const repoRoot = resolve(__dirname, '..', '..', '..', '..');
@@ -56,41 +56,27 @@ async function main(): Promise<void> {
     const quiet: number[] = [];
     for (let i = 0; i < 30; i++) quiet.push(await rest());
 
-    const socket = io(`${url}${SOCKET_NAMESPACE}`, { transports: ['websocket'], reconnection: false, forceNew: true });
-    await new Promise<void>((ok, fail) => {
-      socket.once('connect', () => ok());
-      socket.once('connect_error', fail);
-    });
-    const counts = { ok: 0, limit_exceeded: 0, other: 0 };
-    let answered = 0;
-    const t0 = now();
-    // An ack that never comes (a subscribe that failed without answering) must not hang the bench.
-    const allAnswered = new Promise<number>((resolveAll) => {
-      setTimeout(() => resolveAll(NaN), ACK_WAIT_MS).unref();
-      for (let i = 0; i < FLOOD; i++) {
-        socket.emit('subscribe', { taskId }, (ack: SubscribeAck) => {
-          if (ack.ok) counts.ok++;
-          else if (ack.error.code === 'limit_exceeded') counts.limit_exceeded++;
-          else counts.other++;
-          if (++answered === FLOOD) resolveAll(now() - t0);
-        });
-      }
-    });
+    const flooder = fork(__filename, ['flood', url, taskId], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let resolveStarted: () => void = () => undefined;
+    const started = new Promise<void>((r) => (resolveStarted = r));
+    const report = new Promise<FloodReport>((resolveReport) =>
+      flooder.on('message', (m: FloodReport | 'started') => (m === 'started' ? resolveStarted() : resolveReport(m))),
+    );
+    await started;
     const during: number[] = [];
     let flooding = true;
-    void allAnswered.then(() => (flooding = false));
+    void report.then(() => (flooding = false));
     while (flooding) {
       during.push(await rest());
       await sleep(100);
     }
-    const floodMs = await allAnswered;
-    socket.disconnect();
+    const { floodMs, counts, answered, disconnected } = await report;
 
     const f = (ms: number) => ms.toFixed(1).padStart(8);
     console.log(`bench:socket-flood — ${FLOOD} subscribes on one socket (task of ${seq} events), embedded app, dev mode`);
     console.log(`GET /v1/tasks/{id} quiet:        p50 ${f(pct(quiet, 50))} ms  max ${f(Math.max(...quiet))} ms  (${quiet.length} calls)`);
     console.log(`GET /v1/tasks/{id} during flood: p50 ${f(pct(during, 50))} ms  max ${f(Math.max(...during))} ms  (${during.length} calls)`);
-    const when = Number.isNaN(floodMs) ? `not all answered within ${ACK_WAIT_MS} ms` : `answered in ${floodMs.toFixed(0)} ms`;
+    const when = floodMs !== null ? `answered in ${floodMs.toFixed(0)} ms` : disconnected ? 'cut off by the server (socket disconnected)' : `not all answered within ${ACK_WAIT_MS} ms`;
     console.log(`flood ${when}: ok ${counts.ok}, limit_exceeded ${counts.limit_exceeded}, other ${counts.other}, never answered ${FLOOD - answered}`);
   } finally {
     app.kill('SIGTERM');
@@ -99,7 +85,50 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
+interface FloodReport {
+  /** null: some acks never came. */
+  floodMs: number | null;
+  counts: { ok: number; limit_exceeded: number; other: number };
+  answered: number;
+  /** The server disconnected the flooding socket. */
+  disconnected: boolean;
+}
+
+/** The flooding client: one socket, FLOOD subscribes without waiting, then the acks counted. */
+async function flood(url: string, taskId: string): Promise<void> {
+  const socket = io(`${url}${SOCKET_NAMESPACE}`, { transports: ['websocket'], reconnection: false, forceNew: true });
+  await new Promise<void>((ok, fail) => {
+    socket.once('connect', () => ok());
+    socket.once('connect_error', fail);
+  });
+  const counts = { ok: 0, limit_exceeded: 0, other: 0 };
+  let answered = 0;
+  process.send!('started');
+  const t0 = now();
+  // An ack that never comes (a subscribe that failed without answering) must not hang the bench.
+  let disconnected = false;
+  const floodMs = await new Promise<number | null>((resolveAll) => {
+    setTimeout(() => resolveAll(null), ACK_WAIT_MS);
+    // The server may cut off a socket that floods: its acks then never come.
+    socket.once('disconnect', () => {
+      disconnected = true;
+      resolveAll(null);
+    });
+    for (let i = 0; i < FLOOD; i++) {
+      socket.emit('subscribe', { taskId }, (ack: SubscribeAck) => {
+        if (ack.ok) counts.ok++;
+        else if (ack.error.code === 'limit_exceeded') counts.limit_exceeded++;
+        else counts.other++;
+        if (++answered === FLOOD) resolveAll(now() - t0);
+      });
+    }
+  });
+  socket.disconnect();
+  process.send!({ floodMs, counts, answered, disconnected } satisfies FloodReport, () => process.exit(0));
+}
+
+const [role, floodUrl, floodTask] = process.argv.slice(2);
+(role === 'flood' ? flood(floodUrl, floodTask) : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -108,8 +108,9 @@ class SharedSocket {
     if (!ack.ok) {
       const { code, message, retryAfterMs } = ack.error;
       if (code === 'limit_exceeded' && retryAfterMs !== undefined) {
-        // Too many subscribes on this socket just now: the same socket, once the gateway says so.
-        await sleep(retryAfterMs, rider.ctx.signal);
+        // Too many subscribes on this socket just now: the same socket, once the gateway says so, spread
+        // out so that the tasks refused together do not all come back in the same instant.
+        await sleep(retryAfterMs * (1 + Math.random()), rider.ctx.signal);
         if (this.riders.get(rider.ctx.taskId) === rider && !rider.ctx.signal.aborted) return this.subscribe(rider);
         return;
       }

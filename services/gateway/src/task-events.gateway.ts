@@ -35,6 +35,14 @@ interface SocketWatch {
   sinks: Map<string, SocketTaskSink>;
   outbox: SocketOutbox;
   subscribes: TokenBucket;
+  /** Subscribes refused in a row for the rate limit (a client that ignores `retryAfterMs` is cut off). */
+  refusedInARow: number;
+  /**
+   * The socket's subscribes and unsubscribes, one at a time and in the order sent: a burst from one
+   * socket holds one pooled connection at a time, not the pool other clients need; an unsubscribe
+   * right after a subscribe undoes it.
+   */
+  serial: Promise<void>;
 }
 type TaskSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type TaskNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -108,9 +116,7 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
       );
     });
     // One function of each kind for every socket (no closure per socket).
-    const onSubscribe = perSocket((socket, body: unknown, ack?: (res: SubscribeAck) => void) => {
-      this.subscribe(socket, body, ack).catch((err) => this.logger.error({ err: String(err) }, 'subscribe failed'));
-    });
+    const onSubscribe = perSocket((socket, body: unknown, ack?: (res: SubscribeAck) => void) => this.subscribe(socket, body, ack));
     const onUnsubscribe = perSocket((socket, body: unknown, ack?: (res: { ok: boolean }) => void) => this.unsubscribe(socket, body, ack));
     const onDisconnect = perSocket((socket) => this.disconnected(socket));
     nsp.on('connection', (socket) => {
@@ -159,7 +165,7 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
     // engine.io emits drain when its buffer went to the transport: room again for what waits.
     socket.conn.on('drain', () => outbox.flush());
     const subscribes = new TokenBucket(this.config.SUBSCRIBE_RATE_PER_SOCKET, this.config.SUBSCRIBE_BURST_PER_SOCKET, Date.now());
-    return (socket.data.watch = { sinks: new Map(), outbox, subscribes });
+    return (socket.data.watch = { sinks: new Map(), outbox, subscribes, refusedInARow: 0, serial: Promise.resolve() });
   }
 
   /** Forgets one subscription of a socket: out of its feed (the feed closes with its last subscriber) and its room. */
@@ -178,20 +184,38 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
     socket.emit('subscription_error', { taskId: sink.taskId, error: reason.error });
   }
 
-  private async subscribe(socket: TaskSocket, body: unknown, ack?: (res: SubscribeAck) => void): Promise<void> {
+  /** Runs a socket's subscribe or unsubscribe after the ones it sent before. */
+  private serially(watch: SocketWatch, work: () => Promise<void> | void): void {
+    watch.serial = watch.serial.then(work).catch((err) => this.logger.error({ err: String(err) }, 'subscribe failed'));
+  }
+
+  /** Refusals that need no database come at once; the rest waits its turn on the socket. */
+  private subscribe(socket: TaskSocket, body: unknown, ack?: (res: SubscribeAck) => void): void {
     const reply = (res: SubscribeAck) => (typeof ack === 'function' ? ack(res) : undefined);
     const watch = this.watchOf(socket);
     // Before anything else: a flood costs one check per subscribe, not a database read.
     const waitMs = watch.subscribes.take(Date.now());
     if (waitMs > 0) {
       const { SUBSCRIBE_RATE_PER_SOCKET: rate, SUBSCRIBE_BURST_PER_SOCKET: burst } = this.config;
+      // A client that waits as told is never refused this often; one that floods costs no more than this.
+      if (++watch.refusedInARow > 2 * burst) {
+        this.logger.warn({ tenant: socket.data.principal.tenant, refused: watch.refusedInARow }, 'socket disconnected: it kept subscribing past its rate limit');
+        socket.disconnect(true);
+        return;
+      }
       const message = `at most ${rate} subscribes per second per socket, ${burst} at once (SUBSCRIBE_RATE_PER_SOCKET, SUBSCRIBE_BURST_PER_SOCKET)`;
       return reply({ ok: false, error: { code: 'limit_exceeded', message, retryAfterMs: waitMs } });
     }
+    watch.refusedInARow = 0;
     const req = SubscribeRequestSchema.safeParse(body);
     if (!req.success) return reply({ ok: false, error: { code: 'invalid', message: req.error.issues[0]?.message } });
     const { taskId, afterSeq = 0 } = req.data;
     if (!UUID.test(taskId)) return reply({ ok: false, error: { code: 'not_found' } });
+    this.serially(watch, () => this.open(socket, watch, taskId, afterSeq, reply));
+  }
+
+  private async open(socket: TaskSocket, watch: SocketWatch, taskId: string, afterSeq: number, reply: (res: SubscribeAck) => void): Promise<void> {
+    if (!socket.connected) return;
     let record: TaskRecord | null;
     try {
       record = await this.tasks.getForTenant(taskId, socket.data.principal.tenant);
@@ -224,12 +248,15 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
 
   private unsubscribe(socket: TaskSocket, body: unknown, ack?: (res: { ok: boolean }) => void): void {
     const req = UnsubscribeRequestSchema.safeParse(body);
+    const reply = () => (typeof ack === 'function' ? ack({ ok: req.success }) : undefined);
     const watch = socket.data.watch;
-    if (req.success && watch) {
-      const sink = watch.sinks.get(req.data.taskId);
+    if (!req.success || !watch) return reply();
+    const { taskId } = req.data;
+    this.serially(watch, () => {
+      const sink = watch.sinks.get(taskId);
       if (sink) this.release(socket, sink);
-      watch.outbox.forget(req.data.taskId);
-    }
-    if (typeof ack === 'function') ack({ ok: req.success });
+      watch.outbox.forget(taskId);
+      reply();
+    });
   }
 }
