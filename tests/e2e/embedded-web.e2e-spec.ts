@@ -44,12 +44,13 @@ describe('embedded mode web page (headless Chromium)', () => {
     removeDataDir(dataDir);
   });
 
-  it('uploads petstore.yaml, follows the task live over Socket.IO and offers the ZIP', async () => {
+  /** A page that records its errors, the requests it made, its failed responses and its WebSockets, on the embedded app. */
+  const openPage = async () => {
     const page: Page = await browser!.context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(`console.error: ${msg.text()}`);
+      if (msg.type() === 'error') problems.push(`console.error: ${msg.text()}`);
     });
     const requests: string[] = [];
     page.on('request', (req) => requests.push(`${req.method()} ${new URL(req.url()).pathname}${new URL(req.url()).search}`));
@@ -59,8 +60,11 @@ describe('embedded mode web page (headless Chromium)', () => {
     });
     const sockets: string[] = [];
     page.on('websocket', (ws) => sockets.push(ws.url()));
+    return { page, problems, requests, failed, sockets, base: `http://127.0.0.1:${app!.port}` };
+  };
 
-    const base = `http://127.0.0.1:${app!.port}`;
+  it('uploads petstore.yaml, follows the task live over Socket.IO and offers the ZIP', async () => {
+    const { page, problems: pageErrors, requests, failed, sockets, base } = await openPage();
     await page.goto(`${base}/`, { waitUntil: 'load' });
     expect(await page.title()).toContain('spectest');
     // The page runs on the SDK's browser build, served next to it.
@@ -127,20 +131,6 @@ describe('embedded mode web page (headless Chromium)', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  /** A page that records its errors and the requests it made, on the embedded app. */
-  const openPage = async () => {
-    const page: Page = await browser!.context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`console.error: ${msg.text()}`);
-    });
-    const requests: string[] = [];
-    page.on('request', (req) => requests.push(`${req.method()} ${new URL(req.url()).pathname}${new URL(req.url()).search}`));
-    const sockets: string[] = [];
-    page.on('websocket', (ws) => sockets.push(ws.url()));
-    return { page, problems, requests, sockets, base: `http://127.0.0.1:${app!.port}` };
-  };
   const logSeqs = (page: Page) => page.$$eval('#log li', (lis) => lis.map((li) => Number(/^#(\d+)/.exec(li.textContent ?? '')?.[1])));
   const completed = (page: Page, timeout = 90_000) =>
     page.waitForFunction(() => document.querySelector('#task-panel')?.getAttribute('data-status') === 'completed' && document.querySelectorAll('#stages li').length === 4, null, { timeout });

@@ -1,7 +1,7 @@
 import { TaskEvent } from '@spectest/contracts';
 import { Messaging, NatsMessaging } from '@spectest/messaging';
 import { TaskStore, createDataSource, runMigrations } from '@spectest/persistence';
-import { TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig } from '@spectest/testing';
+import { TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig, waitUntil, withTimeout } from '@spectest/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { MessagingEventPublisher, ProgressWriter } from './progress.writer';
@@ -123,14 +123,6 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
     return done.event.seq;
   };
 
-  const waitUntil = async (what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-
   /** Subscribes the way a server does: the snapshot first (the head), then the feed. */
   const collect = async (feeds: TaskFeeds, taskId: string, afterSeq: number, extra: Partial<FeedSink> = {}): Promise<Collected> => {
     const events: TaskEvent[] = [];
@@ -142,14 +134,6 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
     const c = { events, ended, ends, stream, afterSeq };
     open.push(c);
     return c;
-  };
-
-  const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      p.finally(() => clearTimeout(timer)),
-      new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms))),
-    ]);
   };
 
   const expectExactly = (c: Collected, lastSeq: number): void => {

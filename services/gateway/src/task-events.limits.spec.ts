@@ -4,7 +4,7 @@ import { EVENT_TYPES, SOCKET_NAMESPACE, Stage, SubscribeAck, TaskEvent, TaskResu
 import { TaskStore } from '@spectest/persistence';
 import { ProgressWriter } from '@spectest/progress';
 import { RunningService } from '@spectest/runtime';
-import { TcpRelay } from '@spectest/testing';
+import { TcpRelay, waitUntil } from '@spectest/testing';
 import { Socket, io } from 'socket.io-client';
 import { GatewayTestEnv, startGatewayTestEnv } from './testing/gateway-test-env';
 import { TaskEventsGateway } from './task-events.gateway';
@@ -59,13 +59,7 @@ describe('TaskEventsGateway limits: connections per token, slow consumers (NATS,
     const { snapshot } = await writer.createTask(sampleTaskInput({ name: 'limits' }));
     return snapshot.taskId;
   };
-  const waitFor = async (what: string, cond: () => boolean, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
+  const waitFor = (what: string, cond: () => boolean) => waitUntil(what, cond, 30_000);
   const collect = (s: Socket, taskId: string): TaskEvent[] => {
     const got: TaskEvent[] = [];
     for (const name of EVENT_TYPES) s.on(name, (e: TaskEvent) => e.taskId === taskId && got.push(e));

@@ -2,7 +2,7 @@ import { signTestToken } from '@spectest/auth';
 import { WatchResult, watchTask } from '@spectest/client';
 import { EVENT_TYPES, SOCKET_NAMESPACE, SubscribeAck, TaskEvent, TaskResult } from '@spectest/contracts';
 import { ProgressWriter } from '@spectest/progress';
-import { TcpRelay } from '@spectest/testing';
+import { TcpRelay, waitUntil, withTimeout } from '@spectest/testing';
 import { Client } from 'pg';
 import { Socket, io } from 'socket.io-client';
 import { GatewayTestEnv, startGatewayTestEnv } from './testing/gateway-test-env';
@@ -84,20 +84,7 @@ describe('TaskEventsGateway under database faults (NATS, Postgres through a rela
     await admin.query('ALTER TABLE task_events_hidden RENAME TO task_events');
     logHidden = false;
   };
-  const waitFor = async (what: string, cond: () => boolean, timeoutMs = 20_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      p.finally(() => clearTimeout(timer)),
-      new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms))),
-    ]);
-  };
+  const waitFor = (what: string, cond: () => boolean) => waitUntil(what, cond, 20_000);
 
   it('acknowledges every subscribe while the database is unreachable with unavailable, and serves again once it is back', async () => {
     const taskId = await createTask(5);
