@@ -52,9 +52,12 @@ export const alertmanager: RealServer = {
   },
 };
 
+const BACKTICK_MARK = '\u{F8FF}backtick\u{F8FF}';
+
 /** The `SwaggerJSON` literal of go-swagger's embedded_spec.go (a Go raw string; go-swagger writes a backtick as "` + \"`\" + `"). */
 export function embeddedSwaggerJson(source: string): string {
-  const match = /\bSwaggerJSON = json\.RawMessage\(\[\]byte\(`([\s\S]*?)`\)\)/.exec(source.replace(/` \+ "`" \+ `/g, '\u0000'));
+  const joined = source.split('` + "`" + `').join(BACKTICK_MARK);
+  const match = /\bSwaggerJSON = json\.RawMessage\(\[\]byte\(`([\s\S]*?)`\)\)/.exec(joined);
   if (!match) throw new Error('no SwaggerJSON literal in embedded_spec.go');
-  return match[1].replace(/\u0000/g, '`');
+  return match[1].split(BACKTICK_MARK).join('`');
 }

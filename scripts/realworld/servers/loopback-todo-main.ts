@@ -17,6 +17,8 @@ interface TodoApplication {
 
 async function main(): Promise<void> {
   const packageDir = required('TODO_PACKAGE_DIR');
+  // The example is installed under tmp/, outside the repo's dependencies: loaded by path at run time.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const load = (path: string) => require(join(packageDir, path)) as Record<string, unknown>;
   const geocoder = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: { addressMatches: [{ coordinates: { x: -77.0365, y: 38.8977 } }] } }));
