@@ -67,7 +67,9 @@ export function printServerResult(result: ServerResult): string {
   }
   const failing = result.cases.filter((c) => RUNNERS.some((r) => c.runners[r] && !c.runners[r]!.passed));
   const disagree = result.cases.filter((c) => c.runners['node-test'] && c.runners.newman && c.runners['node-test'].passed !== c.runners.newman.passed);
-  if (result.cases.length > 0) lines.push(`runners disagree on ${disagree.length} case(s)`);
+  // Only newman reports the status of a passing request: a negative case "passing" on 404/405 proves nothing.
+  const vacuous = result.cases.filter((c) => c.kind !== 'positive' && c.runners.newman?.passed && [404, 405].includes(c.runners.newman.status ?? 0));
+  if (result.cases.length > 0) lines.push(`runners disagree on ${disagree.length} case(s); negative cases newman passed on a 404/405: ${vacuous.length}`);
   for (const c of failing) {
     const verdicts = RUNNERS.map((r) => {
       const run = c.runners[r];
