@@ -107,7 +107,7 @@ async function makeSuite(started: StartedServer, dir: string, result: ServerResu
  * The path the spec puts before its paths, as a user reads it: the first server URL's path (Swagger 2's
  * basePath becomes that), without a trailing slash; "" when the spec names none.
  */
-export function basePathOf(document: unknown): string {
+function basePathOf(document: unknown): string {
   const servers = (document as { servers?: { url?: string }[] }).servers;
   const url = servers?.[0]?.url;
   if (!url) return '';
