@@ -1,8 +1,10 @@
 // Unit tests of the page's pure layer (services/intake/src/public/view-state.js): the browser
-// script is also a CommonJS module, so the logic that turns the event stream into what the page
+// script is also a CommonJS module (its factory, given the contracts' terminal check as the SDK's
+// browser build gives it on the page), so the logic that turns the event stream into what the page
 // shows is checked here without a browser.
+import * as contracts from '@spectest/contracts';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const VS = require('../../services/intake/src/public/view-state.js');
+const VS = require('../../services/intake/src/public/view-state.js')(contracts);
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();

@@ -6,12 +6,12 @@
  * Written as a tiny UMD so the same file is a plain <script> in the browser (window.ViewState)
  * and a CommonJS module in Node (unit tests in tests/web/view-state.spec.ts). Kept in ES2017-ish
  * syntax, because the page has no build step. Its one dependency is the terminal check of
- * @spectest/contracts: from the SDK's browser build (window.SpectestClient) on the page, from the
- * package itself in Node.
+ * @spectest/contracts, handed in: on the page from the SDK's browser build (window.SpectestClient);
+ * in Node the module is that factory, and the tests give it the package.
  */
 (function (root, factory) {
   'use strict';
-  if (typeof module === 'object' && module && module.exports) module.exports = factory(require('@spectest/contracts'));
+  if (typeof module === 'object' && module && module.exports) module.exports = factory;
   else if (root.SpectestClient) root.ViewState = factory(root.SpectestClient); // app.js says so when it is missing
 })(typeof self !== 'undefined' ? self : this, function (contracts) {
   'use strict';
