@@ -75,6 +75,8 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
   private readonly limiter: ConnectionLimiter;
   private readonly expiry = new TokenExpiry<TaskSocket>((socket) => socket.disconnect(true));
   private readonly room = new RoomBroadcast(() => this.nsp as Namespace | undefined);
+  /** One function for every sink (no closure per subscription). */
+  private readonly sinkEnded = (sink: SocketTaskSink, reason: FeedEnd) => this.ended(sink, reason);
   private nsp?: TaskNamespace;
 
   constructor(
@@ -241,7 +243,7 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
     reply({ ok: true, snapshot });
     // The client has seen the terminal event: nothing can follow, nothing to keep.
     if (isTerminalStatus(snapshot.status) && afterSeq === snapshot.seq) return;
-    const sink = new SocketTaskSink(taskId, socket, watch.outbox, this.room, (s, reason) => this.ended(s, reason));
+    const sink = new SocketTaskSink(taskId, socket, watch.outbox, this.room, this.sinkEnded);
     watch.sinks.set(taskId, sink);
     sink.subscription = this.feeds.subscribe(taskId, afterSeq, snapshot, sink);
   }
