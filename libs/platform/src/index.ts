@@ -7,3 +7,4 @@ export * from './metrics.controller';
 export * from './problem.filter';
 export * from './platform.module';
 export * from './token-bucket';
+export * from './deadline';

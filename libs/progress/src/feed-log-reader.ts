@@ -1,5 +1,6 @@
 import type { TaskEvent } from '@spectest/contracts';
 import type { TaskStore } from '@spectest/persistence';
+import { withDeadline } from '@spectest/platform';
 import { progressMetrics } from './progress.metrics';
 
 /** The log could not be read after every retry (the database is down or refuses the query). */
@@ -16,13 +17,16 @@ export interface FeedLogReaderOptions {
   pageSize: number;
   /** Waits before each retry of a failed read; when they are used up the read fails for good. */
   retryDelaysMs: readonly number[];
+  /** A read with no answer by then counts as failed (a database that stopped answering). */
+  readTimeoutMs: number;
   warn(detail: Record<string, unknown>, msg: string): void;
 }
 
 /**
- * The one paged reader of the event log behind every feed. A failed read is retried with backoff (a
- * database restart or a pool that lost its connections heals within seconds) and then fails with
- * LogUnreadableError, so a subscriber is told instead of being dropped in silence.
+ * The one paged reader of the event log behind every feed. A failed read (or one with no answer in
+ * time) is retried with backoff (a database restart or a pool that lost its connections heals within
+ * seconds) and then fails with LogUnreadableError, so a subscriber is told instead of being dropped in
+ * silence or left waiting.
  */
 export class FeedLogReader {
   constructor(
@@ -34,12 +38,18 @@ export class FeedLogReader {
     return this.options.pageSize;
   }
 
+  /** One try, no retry: is there an event after `afterSeq`? False when the log cannot be read now. */
+  async hasAfter(taskId: string, afterSeq: number): Promise<boolean> {
+    const next = await withDeadline(this.store.readEvents(taskId, afterSeq, 1), this.options.readTimeoutMs, 'looking at the event log').catch(() => []);
+    return next.length > 0;
+  }
+
   /** Events with seq > afterSeq (and <= uptoSeq), at most `limit`; `gone()` stops the retries early. */
   async read(taskId: string, afterSeq: number, opts: { uptoSeq?: number; limit?: number; gone?: () => boolean } = {}): Promise<TaskEvent[]> {
     const delays = this.options.retryDelaysMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.store.readEvents(taskId, afterSeq, opts.limit ?? this.options.pageSize, opts.uptoSeq);
+        return await withDeadline(this.store.readEvents(taskId, afterSeq, opts.limit ?? this.options.pageSize, opts.uptoSeq), this.options.readTimeoutMs, 'reading the event log');
       } catch (err) {
         const gaveUp = attempt >= delays.length || opts.gone?.() === true;
         progressMetrics.feedReadFailures().inc({ outcome: gaveUp ? 'gave_up' : 'retried' });

@@ -1,7 +1,7 @@
 import { TaskEvent } from '@spectest/contracts';
 import { Messaging, NatsMessaging } from '@spectest/messaging';
 import { TaskStore, createDataSource, runMigrations } from '@spectest/persistence';
-import { TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig, waitUntil, withTimeout } from '@spectest/testing';
+import { TcpRelay, TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig, waitUntil, withTimeout } from '@spectest/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { MessagingEventPublisher, ProgressWriter } from './progress.writer';
@@ -393,6 +393,32 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
         await showLog();
       }
       await waitUntil('the feed let go', () => feeds.liveFeeds === 0 && hub.watchedTasks === 0);
+    });
+
+    it('counts a read that gets no answer as failed (a database that stopped answering), and says so', async () => {
+      const url = new URL(db.url);
+      const relay = await TcpRelay.start({ host: url.hostname, port: Number(url.port || 5432) });
+      url.hostname = '127.0.0.1';
+      url.port = String(relay.port);
+      const stalledDs = createDataSource({ url: url.toString(), poolSize: 2 });
+      await stalledDs.initialize();
+      try {
+        const feeds = new TaskFeeds(new TaskStore(stalledDs), hub, { pollIntervalMs: NO_POLL, readRetryDelaysMs: [50], readTimeoutMs: 200 });
+        const taskId = await createTask();
+        const head = (await store.get(taskId))!.snapshot;
+        relay.stall();
+        const ends: FeedEnd[] = [];
+        let ended!: () => void;
+        const done = new Promise<void>((r) => (ended = r));
+        const sub = feeds.subscribe(taskId, 0, head, collectingSink([], ends, ended));
+        await withTimeout(done, 5_000, 'the failure');
+        sub.close();
+        expect(ends).toEqual([{ kind: 'failed', error: { code: 'unavailable', message: expect.stringContaining('no answer within 200 ms') } }]);
+      } finally {
+        relay.cut();
+        await stalledDs.destroy().catch(() => undefined);
+        await relay.close();
+      }
     });
 
     it('tells every live subscriber when the feed cannot fill a gap in the live events', async () => {

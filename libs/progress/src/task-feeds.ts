@@ -11,6 +11,8 @@ export interface TaskFeedsOptions {
   pollIntervalMs?: number;
   /** Waits before each retry of a failed log read; then the subscribers of that read are told (FeedEnd `failed`). */
   readRetryDelaysMs?: readonly number[];
+  /** A log read with no answer by then counts as failed. */
+  readTimeoutMs?: number;
   warn?: (detail: Record<string, unknown>, msg: string) => void;
 }
 
@@ -35,7 +37,7 @@ export class TaskFeeds {
   private polling = false;
 
   constructor(
-    private readonly store: TaskStore,
+    store: TaskStore,
     private readonly hub: TaskEventHub,
     options: TaskFeedsOptions = {},
   ) {
@@ -44,6 +46,7 @@ export class TaskFeeds {
     this.reader = new FeedLogReader(store, {
       pageSize: options.pageSize ?? 500,
       retryDelaysMs: options.readRetryDelaysMs ?? DEFAULT_READ_RETRY_DELAYS_MS,
+      readTimeoutMs: options.readTimeoutMs ?? 10_000,
       warn: this.warn,
     });
   }
@@ -92,8 +95,7 @@ export class TaskFeeds {
       for (const feed of [...this.feeds.values()]) {
         if (!feed.pollable || feed.lastLiveAt > quietSince) continue;
         // One try: a failed look is repeated at the next tick.
-        const next = await this.store.readEvents(feed.taskId, feed.position, 1).catch(() => []);
-        if (next.length > 0) feed.catchUp();
+        if (await this.reader.hasAfter(feed.taskId, feed.position)) feed.catchUp();
       }
     } finally {
       this.polling = false;

@@ -1,3 +1,5 @@
+import { withDeadline } from '@spectest/platform';
+
 /** Polls `cond` until it holds; fails naming `what` after `timeoutMs`. */
 export async function waitUntil(what: string, cond: () => boolean, timeoutMs = 10_000, stepMs = 10): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -8,10 +10,4 @@ export async function waitUntil(what: string, cond: () => boolean, timeoutMs = 1
 }
 
 /** `p`, or a failure naming `what` if it has not settled within `ms` (the timer is cleared either way). */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms))),
-  ]);
-}
+export const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => withDeadline(p, ms, what);

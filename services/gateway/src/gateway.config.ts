@@ -19,6 +19,11 @@ export const gatewayEnvShape = {
   SUBSCRIBE_RATE_PER_SOCKET: envInt(20, 1, 10_000),
   SUBSCRIBE_BURST_PER_SOCKET: envInt(100, 1, 100_000),
   /**
+   * How long a subscribe waits for its task to be read before it is acked `unavailable`: below the
+   * SDK's ack timeout (10 s), so a database that stopped answering is reported, not waited on.
+   */
+  SUBSCRIBE_READ_TIMEOUT_MS: envInt(5_000, 100, 60_000),
+  /**
    * Packets a socket may have waiting to be written before it counts as a slow consumer; from then on
    * its progress events are coalesced (latest per task). Above the replay page (500), so a resume
    * of a fast client is never coalesced.

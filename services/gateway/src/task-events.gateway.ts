@@ -11,7 +11,7 @@ import {
   isTerminalStatus,
 } from '@spectest/contracts';
 import { TaskRecord, TaskStore } from '@spectest/persistence';
-import { TokenBucket, metrics } from '@spectest/platform';
+import { TokenBucket, metrics, withDeadline } from '@spectest/platform';
 import { FeedEnd, TaskFeeds } from '@spectest/progress';
 import type { Namespace, Socket } from 'socket.io';
 import { ConnectionLimiter } from './connection-limiter';
@@ -220,7 +220,7 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
     if (!socket.connected) return;
     let record: TaskRecord | null;
     try {
-      record = await this.tasks.getForTenant(taskId, socket.data.principal.tenant);
+      record = await withDeadline(this.tasks.getForTenant(taskId, socket.data.principal.tenant), this.config.SUBSCRIBE_READ_TIMEOUT_MS, 'the task read');
     } catch (err) {
       this.logger.warn({ taskId, err: String(err) }, 'subscribe: the task could not be read');
       return reply({ ok: false, error: { code: 'unavailable', message: 'the database is unavailable; subscribe again later' } });

@@ -28,7 +28,7 @@ describe('TaskEventsGateway under database faults (NATS, Postgres through a rela
   let logHidden = false;
 
   beforeAll(async () => {
-    env = await startGatewayTestEnv('gateway-outage-test', SECRET, {}, { relayDatabase: true });
+    env = await startGatewayTestEnv('gateway-outage-test', SECRET, { SUBSCRIBE_READ_TIMEOUT_MS: '1000' }, { relayDatabase: true });
     relay = env.databaseRelay!;
     writer = env.writer;
     admin = new Client({ connectionString: env.databaseUrl });
@@ -104,6 +104,28 @@ describe('TaskEventsGateway under database faults (NATS, Postgres through a rela
     expect(ack?.ok).toBe(true);
     await waitFor('the replay', () => got.length === 6);
     expect(got.map((e) => e.seq)).toEqual(range(1, 6));
+  });
+
+  it('acknowledges a subscribe whose database does not answer at all with unavailable, within SUBSCRIBE_READ_TIMEOUT_MS', async () => {
+    const taskId = await createTask(3);
+    const s = await open();
+    // Postgres's answers stop reaching the gateway (a partition, a database that hangs): reads never return.
+    relay.stall();
+    const t0 = Date.now();
+    const acks = await Promise.all(range(1, 3).map(() => subscribe(s, taskId)));
+    for (const ack of acks) expect(ack).toEqual({ ok: false, error: { code: 'unavailable', message: expect.any(String) } });
+    // One at a time on the socket, each within its bound (1 s here), well before a client's own timeout.
+    expect(Date.now() - t0).toBeLessThan(8_000);
+    relay.cut();
+    relay.resume();
+    const got = collect(s, taskId);
+    let ack: SubscribeAck | undefined;
+    for (let i = 0; i < 50 && !ack?.ok; i++) {
+      ack = await subscribe(s, taskId);
+      if (!ack.ok) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ack?.ok).toBe(true);
+    await waitFor('the replay', () => got.length === 4);
   });
 
   it('retries a replay read that fails, and delivers every event once the log can be read again', async () => {
