@@ -1,0 +1,65 @@
+import { createServer, IncomingHttpHeaders } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+/** One request as it arrived, in a form that is the same for the same request on every run. */
+export interface RecordedRequest {
+  method: string;
+  /** Path and query exactly as sent (percent-encoding included). */
+  url: string;
+  /** Lower-case names, sorted; headers that differ from run to run (see VOLATILE_HEADERS) left out. */
+  headers: Record<string, string>;
+  /** The body as UTF-8 text; a multipart boundary is replaced by "BOUNDARY". */
+  body: string;
+}
+
+export interface RecordingServer {
+  url: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+// Set by the client or the transport, not by the case: a per-request random token (newman), the client's
+// version, the connection, the length (the body is recorded itself and a random boundary changes it).
+const VOLATILE_HEADERS = new Set(['host', 'connection', 'keep-alive', 'postman-token', 'user-agent', 'content-length']);
+
+/**
+ * An HTTP server that answers every request with 200 and `{}` and records what it received, for tests
+ * that check what a generated suite sends (not whether it passes).
+ */
+export async function startRecordingServer(): Promise<RecordingServer> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      requests.push(recorded(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks).toString('utf8')));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+function recorded(method: string, url: string, raw: IncomingHttpHeaders, text: string): RecordedRequest {
+  const boundary = /boundary=("?)([^";]+)\1/i.exec(String(raw['content-type'] ?? ''))?.[2];
+  const unbound = (value: string) => (boundary ? value.split(boundary).join('BOUNDARY') : value);
+  // No prototype: a header named "__proto__" is a plain key here, as every other name.
+  const headers: Record<string, string> = Object.create(null);
+  for (const name of Object.keys(raw).sort()) {
+    if (VOLATILE_HEADERS.has(name)) continue;
+    const value = raw[name];
+    headers[name] = unbound(Array.isArray(value) ? value.join(', ') : String(value));
+  }
+  return { method, url, headers, body: unbound(text) };
+}
+
+/** The requests in one order that does not depend on the order they arrived in (runners send files in parallel). */
+export function sortedRequests(requests: readonly RecordedRequest[]): RecordedRequest[] {
+  return [...requests].map((r) => [JSON.stringify(r), r] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+}
