@@ -1,4 +1,5 @@
 import { resolveJsonPointer } from '../spec/json-pointer';
+import { setOwnProperty } from '../spec/own-property';
 
 /**
  * OpenAPI schema object -> plain JSON Schema, for validating a response in the generated suites.
@@ -30,7 +31,7 @@ export function responseJsonSchema(schema: unknown, refer?: (ref: string) => str
     else if (LIST.includes(key) && Array.isArray(value)) out[key] = value.map(convert);
     else if (MAP.includes(key) && value && typeof value === 'object' && !Array.isArray(value)) {
       out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, convert(sub)]));
-    } else out[key] = value;
+    } else setOwnProperty(out, key, value);
   }
   for (const bound of ['minimum', 'maximum'] as const) {
     const flagKey = bound === 'minimum' ? 'exclusiveMinimum' : 'exclusiveMaximum';

@@ -1,5 +1,6 @@
 import { TestCase } from '@spectest/contracts';
 import { resolveJsonPointer } from '../spec/json-pointer';
+import { setOwnProperty } from '../spec/own-property';
 
 /**
  * How the generated suite authenticates: one environment variable per security scheme of the spec,
@@ -24,11 +25,11 @@ export function securityConfig(document: unknown): SecurityConfig {
     const scheme = record(local(document, schemes[name]));
     const envVar = authEnvVar(name);
     if (scheme.type === 'apiKey' && typeof scheme.name === 'string' && ['header', 'query', 'cookie'].includes(String(scheme.in))) {
-      config[name] = { envVar, apply: scheme.in as 'header', name: scheme.name, description: `API key sent as ${scheme.in} "${scheme.name}"` };
+      setOwnProperty<SecuritySchemeConfig>(config, name, { envVar, apply: scheme.in as 'header', name: scheme.name, description: `API key sent as ${scheme.in} "${scheme.name}"` });
     } else if (scheme.type === 'http' && String(scheme.scheme).toLowerCase() === 'basic') {
-      config[name] = { envVar, apply: 'basic', description: 'HTTP basic credentials as "user:password"' };
+      setOwnProperty(config, name, { envVar, apply: 'basic', description: 'HTTP basic credentials as "user:password"' });
     } else if (scheme.type === 'http' || scheme.type === 'oauth2' || scheme.type === 'openIdConnect') {
-      config[name] = { envVar, apply: 'bearer', description: `token sent as "Authorization: Bearer <token>" (${scheme.type})` };
+      setOwnProperty(config, name, { envVar, apply: 'bearer', description: `token sent as "Authorization: Bearer <token>" (${scheme.type})` });
     }
   }
   return config;

@@ -3,6 +3,7 @@ import { constraintBreaks } from './constraint-values';
 import { flattenObjectSchema, isObjectSchema } from './schema-shape';
 import { ValidRequest, setParameter } from './valid-request';
 import { NegativeDraft, cloneRequest, isJsonContentType, isPlainObject, sentNames } from './negative-cases';
+import { setOwnProperty } from '../spec/own-property';
 
 /**
  * One case per documented constraint of each parameter (enum, minimum/maximum, maxLength, pattern):
@@ -39,7 +40,7 @@ export function bodyConstraintDrafts(valid: ValidRequest, bodySchema: JsonSchema
     if (asRecord(schema).readOnly === true) continue;
     for (const broken of constraintBreaks(schema)) {
       const request = cloneRequest(valid.request);
-      (request.body as Record<string, unknown>)[field] = broken.value;
+      setOwnProperty(request.body as Record<string, unknown>, field, broken.value);
       drafts.push({
         kind: broken.kind,
         target: `body.${field}.${broken.keyword}`,

@@ -2,6 +2,7 @@ import { CaseRequest, TestCase } from '@spectest/contracts';
 import { ParameterView } from './operation-view';
 import { flattenObjectSchema, isObjectSchema, primaryType, wrongTypeValue } from './schema-shape';
 import { SentParameter, ValidRequest, setParameter } from './valid-request';
+import { setOwnProperty } from '../spec/own-property';
 
 export type NegativeDraft = Pick<TestCase, 'kind' | 'title' | 'reason' | 'request'> & { target: string };
 
@@ -54,7 +55,7 @@ export function bodyDrafts(valid: ValidRequest, bodySchema: Record<string, unkno
     const wrong = wrongTypeValue(type);
     if (wrong === null) continue;
     const request = cloneRequest(valid.request);
-    (request.body as Record<string, unknown>)[field] = wrong;
+    setOwnProperty(request.body as Record<string, unknown>, field, wrong);
     drafts.push({
       kind: 'wrong_type',
       target: `body.${field}`,
@@ -90,13 +91,13 @@ function missingFieldDrafts(base: CaseRequest, bodySchema: Record<string, unknow
     for (const { path, schema, value } of level) {
       const { properties, required } = flattenObjectSchema(schema);
       for (const field of required) {
-        if (!(field in value) || properties[field]?.readOnly === true) continue;
+        if (!Object.hasOwn(value, field) || (Object.hasOwn(properties, field) && properties[field].readOnly === true)) continue;
         if (depth > 0 && nested >= MAX_NESTED_MISSING_FIELD_CASES) break;
         if (depth > 0) nested++;
         drafts.push(missingFieldDraft(base, [...path, field]));
       }
       for (const [field, child] of Object.entries(properties)) {
-        const childValue = value[field];
+        const childValue = Object.hasOwn(value, field) ? value[field] : undefined;
         if (!isPlainObject(childValue) || !isObjectSchema(child) || child.readOnly === true || branches(child)) continue;
         next.push({ path: [...path, field], schema: child, value: childValue });
       }

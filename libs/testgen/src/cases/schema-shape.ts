@@ -1,4 +1,5 @@
 import { JsonSchema, asRecord } from './operation-view';
+import { setOwnProperty } from '../spec/own-property';
 
 export type PrimaryType = 'integer' | 'number' | 'boolean' | 'array' | 'object' | 'string' | null;
 
@@ -9,7 +10,7 @@ export function flattenObjectSchema(schema: JsonSchema): { properties: Record<st
   const visit = (part: JsonSchema, depth: number) => {
     if (depth > 16) return;
     for (const [name, prop] of Object.entries(asRecord(part.properties))) {
-      if (prop && typeof prop === 'object' && !(name in properties)) properties[name] = prop as JsonSchema;
+      if (prop && typeof prop === 'object' && !Object.hasOwn(properties, name)) setOwnProperty(properties, name, prop as JsonSchema);
     }
     if (Array.isArray(part.required)) for (const name of part.required) if (typeof name === 'string') required.add(name);
     if (Array.isArray(part.allOf)) for (const sub of part.allOf) visit(asRecord(sub), depth + 1);

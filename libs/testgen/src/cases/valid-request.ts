@@ -10,6 +10,7 @@ import {
   serializePath,
   serializeQuery,
 } from '../artifact/parameter-style';
+import { setOwnProperty } from '../spec/own-property';
 
 export interface SentParameter {
   parameter: ParameterView;
@@ -62,7 +63,7 @@ export function buildValidRequest(endpoint: Endpoint, view: OperationView, seed:
 
   // A template variable the spec forgot to declare still needs a value, or the URL is wrong.
   for (const match of endpoint.path.matchAll(/\{([^}]+)\}/g)) {
-    if (!(match[1] in request.pathParams)) request.pathParams[match[1]] = '1';
+    if (!Object.hasOwn(request.pathParams, match[1])) setOwnProperty(request.pathParams, match[1], '1');
   }
 
   if (view.requestBody) {
@@ -90,19 +91,19 @@ export function setParameter(
 ): string[] {
   const style = parameterStyle(parameter.in, parameter.raw);
   if (parameter.in === 'path') {
-    request.pathParams[parameter.name] = serializePath(parameter.name, value, style);
+    setOwnProperty(request.pathParams, parameter.name, serializePath(parameter.name, value, style));
     return [];
   }
   if (parameter.in === 'header') {
-    request.headers[parameter.name] = serializeHeader(value, style);
+    setOwnProperty(request.headers, parameter.name, serializeHeader(value, style));
     return [];
   }
   if (parameter.in === 'query') {
     for (const name of previous) delete request.query[name];
     const pairs = serializeQuery(parameter.name, value, style);
     for (const [name, item] of pairs) {
-      const existing = request.query[name];
-      request.query[name] = existing === undefined ? item : [...(Array.isArray(existing) ? existing : [existing]), item];
+      const existing = Object.hasOwn(request.query, name) ? request.query[name] : undefined;
+      setOwnProperty(request.query, name, existing === undefined ? item : [...(Array.isArray(existing) ? existing : [existing]), item]);
     }
     return [...new Set(pairs.map(([name]) => name))];
   }

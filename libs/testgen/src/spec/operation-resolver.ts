@@ -1,6 +1,7 @@
 import { AppError, Endpoint } from '@spectest/contracts';
 import { RefGraph, TargetInfo, describeLocal, isRef } from './ref-graph';
 import { invalidSpec } from './spec-errors';
+import { setOwnProperty } from './own-property';
 
 /** Marker key left where a schema was not expanded; the value is the `$ref` that was not followed. */
 export const RECURSION_CUT_KEY = 'x-spectest-recursive-ref';
@@ -192,7 +193,7 @@ export class OperationResolver {
     if (Array.isArray(value)) return value.map((item) => this.expand(item, from, nesting));
     if (isRef(value)) return this.follow(value, from, nesting);
     const out: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(value)) out[key] = this.expand(child, from, nesting);
+    for (const [key, child] of Object.entries(value)) setOwnProperty(out, key, this.expand(child, from, nesting));
     return out;
   }
 
