@@ -4,9 +4,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { ArtifactInput, artifactEntries, buildFoundationCases, readSpec, selectEndpoints, stopSpecValidator, zipArtifactStream } from '@spectest/testgen';
+import { readSpec, selectEndpoints, stopSpecValidator } from '@spectest/openapi';
+import { buildFoundationCases } from '@spectest/cases';
+import { ArtifactInput, artifactEntries, zipArtifactStream } from '@spectest/artifact';
 import { ensureCorpus } from '../corpus/corpus-source';
-import { extractZip, linkDependencies, readZipEntries, runNodeTest } from '../../tests/support/generated-suite';
+import { extractZip, failedTests, linkDependencies, readZipEntries, runNodeTest } from '../../tests/support/generated-suite';
 import { runNewman } from '../../tests/support/newman-run';
 import { sortedRequests, startRecordingServer } from '../../tests/support/recording-server';
 import { oracleSummary, runOracle } from '../../tests/oracle/oracle-run';
@@ -17,7 +19,8 @@ import { oracleSummary, runOracle } from '../../tests/oracle/oracle-run';
  * - cases.json, byte for byte, and every file of the ZIP by sha256 (files.tsv), the ZIP's own sha256, and
  *   whether two generations from scratch give the same ZIP bytes;
  * - for all but the largest, every request each runner of the ZIP sends (node:test and the Postman collection
- *   through newman) to a server that records them, with fixed credentials for every security scheme.
+ *   through newman) to a server that records them and answers 200 `{}`, with fixed credentials for every
+ *   security scheme, and what each runner says of each test it fails there (the status and schema checks);
  * - for the oracle fixtures, how each case fared in each runner against Prism (tests/oracle), case by case.
  * `npm run golden -- compare <before> <after>` says, per spec, what is identical and what is not.
  * Large specs come from the corpus (installed on demand into tmp/, see corpus-source.ts).
@@ -125,6 +128,9 @@ async function recordRunners(zip: Buffer, dir: string): Promise<Pick<SpecSummary
       const run = await runNodeTest(join(work, 'tests'), nodeServer.url, [], credentials);
       nodeTest = { pass: run.pass, fail: run.fail, requests: nodeServer.requests.length };
       await writeFile(join(dir, 'sent-node.json'), JSON.stringify(sortedRequests(nodeServer.requests), null, 2) + '\n');
+      // The error of each failed test as node:test reports it (the TAP block's `error`), without the server's port.
+      const errors = [...failedTests(run.output)].map(([title, block]) => [title, (/^ {2}error: ([\s\S]*?)\n {2}code:/m.exec(block)?.[1] ?? block).replace(/127\.0\.0\.1:\d+/g, 'HOST')]);
+      await writeFile(join(dir, 'failed-node.json'), JSON.stringify(errors.sort(), null, 2) + '\n');
     } finally {
       await nodeServer.close();
     }
@@ -132,6 +138,7 @@ async function recordRunners(zip: Buffer, dir: string): Promise<Pick<SpecSummary
     try {
       const run = await runNewman(collection, environment, newmanServer.url);
       await writeFile(join(dir, 'sent-newman.json'), JSON.stringify(sortedRequests(newmanServer.requests), null, 2) + '\n');
+      await writeFile(join(dir, 'failed-newman.json'), JSON.stringify([...run.failures].sort(), null, 2) + '\n');
       return { nodeTest, newman: { executed: run.executed, failed: run.failures.size, requests: newmanServer.requests.length } };
     } finally {
       await newmanServer.close();
@@ -172,6 +179,8 @@ async function compare(beforeDir: string, afterDir: string): Promise<boolean> {
       'cases.json': await identical('cases.json'),
       'node:test sent': await identical('sent-node.json'),
       'newman sent': await identical('sent-newman.json'),
+      'node:test failures': await identical('failed-node.json'),
+      'newman failures': await identical('failed-newman.json'),
       'Prism oracle': await identical('oracle.json'),
       deterministic: `${old.deterministic} -> ${now.deterministic}`,
     };

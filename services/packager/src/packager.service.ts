@@ -3,7 +3,7 @@ import { AppError, TaskEvent, TaskOptions, TaskOptionsSchema, TaskResult, TaskSn
 import { ARTIFACT_STORE, ArtifactStore, GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
-import { ArtifactEntry, ArtifactInput, artifactEntries, zipArtifactStream } from '@spectest/testgen';
+import { ArtifactEntry, ArtifactInput, artifactEntries, zipArtifactStream } from '@spectest/artifact';
 import { Readable } from 'node:stream';
 import { PACKAGER_CONFIG, PackagerConfig } from './packager.config';
 

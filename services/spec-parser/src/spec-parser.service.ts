@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { AppError, TaskOptions, TaskOptionsSchema, TestCase, isTerminalStatus } from '@spectest/contracts';
+import { AppError, ParsedSpec, TaskOptions, TaskOptionsSchema, TestCase, isTerminalStatus } from '@spectest/contracts';
 import { MESSAGING, Messaging } from '@spectest/messaging';
 import { GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
-import { ParsedSpec, SpecLimits, buildFoundationCases, readSpec, selectEndpoints, stopSpecValidator } from '@spectest/testgen';
+import { SpecLimits, readSpec, selectEndpoints, stopSpecValidator } from '@spectest/openapi';
+import { buildFoundationCases } from '@spectest/cases';
 import { ParseStepHeartbeat } from './parse-step.heartbeat';
 import { withKeepalive } from './stage-keepalive';
 import { SPEC_PARSER_CONFIG, SpecParserConfig } from './spec-parser.config';
-
 
 /**
  * The parsing and foundation stages of one task: read and validate the spec, plan its per-operation views, list the
