@@ -1,4 +1,4 @@
-import { createServer, IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 
 /** One request as it arrived, in a form that is the same for the same request on every run. */
@@ -32,7 +32,7 @@ export async function startRecordingServer(): Promise<RecordingServer> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      requests.push(recorded(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks).toString('utf8')));
+      requests.push(recorded(req.method ?? '', req.url ?? '', req.rawHeaders, Buffer.concat(chunks).toString('utf8')));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{}');
     });
@@ -46,15 +46,21 @@ export async function startRecordingServer(): Promise<RecordingServer> {
   };
 }
 
-function recorded(method: string, url: string, raw: IncomingHttpHeaders, text: string): RecordedRequest {
-  const boundary = /boundary=("?)([^";]+)\1/i.exec(String(raw['content-type'] ?? ''))?.[2];
+/**
+ * From the raw header lines: Node's `req.headers` is a plain object, where a header named "__proto__" would
+ * be lost. Repeated names are joined with ", ". The result has no prototype, so that name is a plain key too.
+ */
+function recorded(method: string, url: string, rawHeaders: string[], text: string): RecordedRequest {
+  const lines = new Map<string, string[]>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i].toLowerCase();
+    lines.set(name, [...(lines.get(name) ?? []), rawHeaders[i + 1]]);
+  }
+  const boundary = /boundary=("?)([^";]+)\1/i.exec(lines.get('content-type')?.[0] ?? '')?.[2];
   const unbound = (value: string) => (boundary ? value.split(boundary).join('BOUNDARY') : value);
-  // No prototype: a header named "__proto__" is a plain key here, as every other name.
   const headers: Record<string, string> = Object.create(null);
-  for (const name of Object.keys(raw).sort()) {
-    if (VOLATILE_HEADERS.has(name)) continue;
-    const value = raw[name];
-    headers[name] = unbound(Array.isArray(value) ? value.join(', ') : String(value));
+  for (const name of [...lines.keys()].sort()) {
+    if (!VOLATILE_HEADERS.has(name)) headers[name] = unbound(lines.get(name)!.join(', '));
   }
   return { method, url, headers, body: unbound(text) };
 }
