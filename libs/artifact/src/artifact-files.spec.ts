@@ -3,7 +3,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import * as yauzl from 'yauzl';
 import Ajv2020 from 'ajv/dist/2020';
 import { CASE_KINDS, ParsedSpec, TestCase } from '@spectest/contracts';
 import { createHash } from 'node:crypto';
@@ -14,6 +13,7 @@ import { nodeTestProjectFiles } from './node-test-project';
 import { postmanCollection, postmanCollectionText } from './postman-collection';
 import { utf8Chunks } from './zip-artifact';
 import { templateLines, templateText } from './template-assets';
+import { readZipEntries } from '../../../tests/support/generated-suite';
 import { casesJsonText } from './artifact-files';
 import { markMockJudgement } from '@spectest/cases';
 
@@ -221,7 +221,7 @@ describe('artifact files and ZIP', () => {
     expect(reordered.equals(first)).toBe(true);
     const other = await zipArtifact(buildArtifactFiles({ ...input, version: '9.9.9' }));
     expect(other.equals(first)).toBe(false);
-    expect(await zipEntryNames(first)).toEqual(buildArtifactFiles(input).map((f) => f.path));
+    expect([...(await readZipEntries(first)).keys()]).toEqual(buildArtifactFiles(input).map((f) => f.path));
   });
 
   it('reports ZIP progress per file written, ending at every file and the ZIP size', async () => {
@@ -239,7 +239,7 @@ describe('artifact files and ZIP', () => {
     // The high surrogate of the emoji is the last char of the first 1 MiB slice.
     const content = 'a'.repeat((1 << 20) - 1) + '😀é' + 'b'.repeat(1000);
     const zip = await zipArtifact([{ path: 'big.txt', content }]);
-    expect((await zipEntries(zip)).get('big.txt')).toBe(content);
+    expect((await readZipEntries(zip)).get('big.txt')?.toString('utf8')).toBe(content);
   });
 
   it('produces each entry only when the ZIP reaches it, with the texts an eager build gives', async () => {
@@ -377,45 +377,4 @@ describe('artifact files and ZIP', () => {
 
 function texts(entries: ArtifactEntry[]): Map<string, string> {
   return new Map(entries.map((e) => [e.path, entryText(e)]));
-}
-
-async function zipEntryNames(zip: Buffer): Promise<string[]> {
-  const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file!))),
-  );
-  const names: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    zipfile.on('entry', (entry: yauzl.Entry) => {
-      names.push(entry.fileName);
-      zipfile.readEntry();
-    });
-    zipfile.on('end', () => resolve());
-    zipfile.on('error', reject);
-    zipfile.readEntry();
-  });
-  return names;
-}
-
-async function zipEntries(zip: Buffer): Promise<Map<string, string>> {
-  const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file!))),
-  );
-  const entries = new Map<string, string>();
-  await new Promise<void>((resolve, reject) => {
-    zipfile.on('entry', (entry: yauzl.Entry) => {
-      zipfile.openReadStream(entry, (error, stream) => {
-        if (error || !stream) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
-          entries.set(entry.fileName, Buffer.concat(chunks).toString('utf8'));
-          zipfile.readEntry();
-        });
-      });
-    });
-    zipfile.on('end', () => resolve());
-    zipfile.on('error', reject);
-    zipfile.readEntry();
-  });
-  return entries;
 }

@@ -30,7 +30,10 @@ describe('the node:test runtime', () => {
 
   beforeAll(async () => {
     dir = await runtimeFolder();
+    // Required from the folder made above, as the generated project requires them: a path known only at run time.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     ({ runCase } = require(join(dir, 'support/run-case.js')) as { runCase: RunCase });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     ({ checkResponseBody } = require(join(dir, 'support/check-response.js')) as { checkResponseBody: CheckResponseBody });
     server = createServer((req: IncomingMessage, res) => {
       const chunks: Buffer[] = [];

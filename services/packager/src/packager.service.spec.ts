@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import * as yauzl from 'yauzl';
+import { readZipEntries } from '../../../tests/support/generated-suite';
 import { PackagerConfig } from './packager.config';
 import { PackagerService } from './packager.service';
 
@@ -114,7 +114,7 @@ describe('PackagerService', () => {
     }
     const [{ n }] = await ds.query('SELECT count(*)::int AS n FROM artifact_chunks WHERE task_id = $1', [first]);
     expect(n).toBe(Math.ceil(a.result!.artifact.bytes / 4096));
-    const names = await zipEntryNames(await served(first));
+    const names = [...(await readZipEntries(await served(first))).keys()];
     expect(names).toEqual([...names].sort());
     expect(names).toEqual(expect.arrayContaining(['REPORT.md', 'cases.json', 'openapi.json', 'postman/collection.json', 'tests/package.json']));
   });
@@ -205,20 +205,3 @@ describe('PackagerService', () => {
     expect((await eventsOf(taskId)).at(-1)!.type).toBe('cancelled');
   });
 });
-
-async function zipEntryNames(zip: Buffer): Promise<string[]> {
-  const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file!))),
-  );
-  const names: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    zipfile.on('entry', (entry: yauzl.Entry) => {
-      names.push(entry.fileName);
-      zipfile.readEntry();
-    });
-    zipfile.on('end', () => resolve());
-    zipfile.on('error', reject);
-    zipfile.readEntry();
-  });
-  return names;
-}
