@@ -1,5 +1,4 @@
-import { createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { readBody, sendJson, startFixtureServer } from './fixture-http';
 
 /** One request as it arrived, in a form that is the same for the same request on every run. */
 export interface RecordedRequest {
@@ -28,22 +27,12 @@ const VOLATILE_HEADERS = new Set(['host', 'connection', 'keep-alive', 'postman-t
  */
 export async function startRecordingServer(): Promise<RecordingServer> {
   const requests: RecordedRequest[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      requests.push(recorded(req.method ?? '', req.url ?? '', req.rawHeaders, Buffer.concat(chunks).toString('utf8')));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
+  const fixture = await startFixtureServer(async (req, res) => {
+    const body = await readBody(req);
+    requests.push(recorded(req.method ?? '', req.url ?? '', req.rawHeaders, body ?? '(over the fixture body limit)'));
+    sendJson(res, 200, {});
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { url: fixture.url, requests, close: fixture.close };
 }
 
 /**
