@@ -28,8 +28,8 @@ export function postmanCollection(title: string, version: string, cases: TestCas
 
 /**
  * The text of `JSON.stringify(postmanCollection(...), null, 2)`, byte for byte, in pieces: a request's
- * item is built, written and let go one at a time; only the expectations and schema variables, which the
- * collection lists after its items, are gathered on the way.
+ * item is built, written and let go one at a time; only what the collection lists after its items (the
+ * expectations, security requirements and schema variables) is gathered on the way.
  */
 export function* postmanCollectionText(title: string, version: string, cases: TestCase[], document: unknown): Generator<string> {
   const builder = new CollectionBuilder(title, version, document);

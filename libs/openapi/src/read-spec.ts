@@ -16,7 +16,7 @@ import { resolveJsonPointer } from './json-pointer';
  * Reads an OpenAPI 3.0/3.1 or Swagger 2.0 document from text or an object, within `limits`,
  * and returns it validated, converted to OpenAPI 3.x, with its local `$ref`s kept, and listed as endpoints.
  * The "dereference" step checks every reference and decides how far each operation's view expands
- * (`viewOperation` builds the view when asked); the limits of the expansion apply per operation.
+ * (`resolveOperation` builds the view when asked); the limits of the expansion apply per operation.
  * Every refusal is an AppError with a stable code; nothing outside the document is ever fetched or read.
  */
 export async function readSpec(
