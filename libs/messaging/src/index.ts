@@ -1,6 +1,7 @@
 export * from './messaging.types';
 export type { MessagingLogger } from './messaging.logger';
 export { MaxDeliverExceededError } from './work-delivery.runner';
+export { DependencyGate, type DependencyGateOptions } from './dependency.gate';
 export { WORK_DEFAULTS } from './work.defaults';
 export { NatsMessaging, type NatsMessagingOptions } from './nats.messaging';
 export { workStreamName, workConsumerName } from './nats-work.streams';

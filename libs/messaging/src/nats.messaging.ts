@@ -1,7 +1,7 @@
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection, type Subscription } from 'nats';
 import type { WorkStage } from '@spectest/contracts';
 import { subjects } from '@spectest/contracts';
-import type { ConsumeOptions, Messaging, Unsubscribe, WorkConsumer, WorkHandler } from './messaging.types';
+import type { ConsumeOptions, Messaging, PublishWorkOptions, Unsubscribe, WorkConsumer, WorkHandler } from './messaging.types';
 import { defaultMessagingLogger, type MessagingLogger } from './messaging.logger';
 import { ensureWorkConsumer, ensureWorkStream, prefixed, workConsumerName, workStreamName } from './nats-work.streams';
 import { NatsWorkConsumer } from './nats-work.consumer';
@@ -51,9 +51,12 @@ export class NatsMessaging implements Messaging {
     return workStreamName(this.prefix);
   }
 
-  async publishWork(stage: WorkStage, payload: unknown): Promise<void> {
+  async publishWork(stage: WorkStage, payload: unknown, options: PublishWorkOptions = {}): Promise<void> {
     this.assertOpen();
-    await this.js.publish(prefixed(this.prefix, subjects.work(stage)), encodeJson(payload));
+    await this.js.publish(prefixed(this.prefix, subjects.work(stage)), encodeJson(payload), {
+      ...(options.dedupId ? { msgID: options.dedupId } : {}),
+      ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+    });
   }
 
   async consumeWork(stage: WorkStage, handler: WorkHandler, options?: ConsumeOptions): Promise<WorkConsumer> {
