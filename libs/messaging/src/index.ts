@@ -11,4 +11,4 @@ export { WorkTransportStrategy, WORK_TRANSPORT_ID, type WorkTransportOptions } f
 export { WorkContext } from './nest/work.context';
 export { WorkErrorsFilter } from './nest/work-errors.filter';
 export { MessagingModule, MESSAGING } from './nest/messaging.module';
-export { parseWorkMessage } from './work-message';
+export { InvalidWorkMessageError, parseWorkMessage } from './work-message';

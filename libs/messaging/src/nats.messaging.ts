@@ -23,6 +23,7 @@ export class NatsMessaging implements Messaging {
   private readonly consumers = new Set<NatsWorkConsumer>();
   private readonly subscriptions = new Set<Subscription>();
   private closing?: Promise<void>;
+  private connected = true;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -30,7 +31,9 @@ export class NatsMessaging implements Messaging {
     private readonly jsm: JetStreamManager,
     readonly prefix: string,
     private readonly logger: MessagingLogger,
-  ) {}
+  ) {
+    this.watchStatus();
+  }
 
   /** Connects and makes sure the work stream exists (idempotent: any number of processes may call it). */
   static async connect(options: NatsMessagingOptions): Promise<NatsMessaging> {
@@ -106,9 +109,20 @@ export class NatsMessaging implements Messaging {
     };
   }
 
+  /** Fails at once while the client is disconnected (a round trip would wait for the reconnect). */
   async ping(): Promise<void> {
     this.assertOpen();
+    if (!this.connected) throw Object.assign(new Error('the broker connection is down; reconnecting'), { code: 'DISCONNECT' });
     await this.nc.rtt();
+  }
+
+  private watchStatus(): void {
+    void (async () => {
+      for await (const status of this.nc.status()) {
+        if (status.type === 'disconnect') this.connected = false;
+        else if (status.type === 'reconnect') this.connected = true;
+      }
+    })().catch(() => undefined);
   }
 
   close(): Promise<void> {

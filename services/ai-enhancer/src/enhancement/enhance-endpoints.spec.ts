@@ -239,8 +239,9 @@ describe('enhanceEndpoints with bounded concurrency, a token budget and an ETA',
       report: async (u) => {
         reports.push(u);
       },
-      onTokensSpent: async (n) => {
-        spentCalls.push(n);
+      onEndpointDone: async (result) => {
+        spentCalls.push(result.promptTokens + result.completionTokens);
+        return result;
       },
       now: () => clock.t,
     });
