@@ -101,7 +101,12 @@ export class NatsMessaging implements Messaging {
     });
     this.subscriptions.add(sub);
     // Resolve once the server has the interest, so a publish from another connection right after is seen.
-    await this.nc.flush();
+    // A broker outage meanwhile is no failure: the client sends the interest again on reconnect, and what
+    // was published in between is the log's to replay (subscribers poll it).
+    await this.nc.flush().catch((error: unknown) => {
+      if (this.nc.isClosed()) throw error;
+      this.logger.warn({ subject, err: String(error) }, 'subscribed while the broker is unreachable; the interest is sent on reconnect');
+    });
     return async () => {
       if (!this.subscriptions.delete(sub)) return;
       sub.unsubscribe();

@@ -15,6 +15,8 @@ const OUTAGE_MESSAGES = [
   /client has encountered a connection error/i,
   /the database system is (starting up|shutting down|in recovery mode)/i,
   /Connection is not established with/i,
+  // ALLOW_CONNECTIONS false: the database is closed to new sessions (maintenance).
+  /is not currently accepting connections/i,
 ];
 
 /**
