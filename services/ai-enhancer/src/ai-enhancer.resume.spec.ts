@@ -1,15 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { ProgressUpdate } from '@spectest/contracts';
 import { InProcessMessaging } from '@spectest/messaging';
-import { AiUsageStore, EnhancementCheckpointStore, GenerationStore, TaskStore, createDataSource, runMigrations } from '@spectest/persistence';
+import { AiUsageStore, EnhancementCheckpointStore, GenerationStore, TaskStore } from '@spectest/persistence';
 import { ProgressWriter, ReportFence, ReportResult } from '@spectest/progress';
 import { buildFoundationCases, readSpec, stopSpecValidator } from '@spectest/testgen';
-import { TestDatabase, createTestDatabase } from '@spectest/testing';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { runAsStage } from '../../../libs/progress/src/testing/stage-run.harness';
+import { StageTestDatabase, runAsStage, startStageTestDatabase } from '../../../libs/progress/src/testing/stage-run.harness';
 import { FakeModelServer, startFakeModelServer } from '../../../tests/support/fake-model-server';
 import { AiEnhancerConfigSchema } from './ai-enhancer.config';
 import { AiEnhancerService } from './ai-enhancer.service';
@@ -40,7 +39,7 @@ class DyingWriter extends ProgressWriter {
  * flight (one more model call), and the tenant is charged exactly the tokens the task's results used.
  */
 describe('AiEnhancerService: a stage that dies and resumes', () => {
-  let db: TestDatabase;
+  let stageDb: StageTestDatabase;
   let ds: DataSource;
   let model: FakeModelServer;
   let writer: ProgressWriter;
@@ -49,19 +48,14 @@ describe('AiEnhancerService: a stage that dies and resumes', () => {
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    [db, model] = await Promise.all([createTestDatabase(), startFakeModelServer({ tokensPerSecond: 5000 })]);
-    ds = createDataSource({ url: db.url, poolSize: 4 });
-    await ds.initialize();
-    await runMigrations(ds);
-    writer = new ProgressWriter(ds, { publishEvent: async () => undefined });
+    [stageDb, model] = await Promise.all([startStageTestDatabase(), startFakeModelServer({ tokensPerSecond: 5000 })]);
+    ({ ds, writer } = stageDb);
     tasks = new TaskStore(ds);
     generation = new GenerationStore(ds);
   });
   afterAll(async () => {
     await stopSpecValidator();
-    await writer?.close();
-    if (ds?.isInitialized) await ds.destroy();
-    await Promise.all([db?.drop(), model?.close()]);
+    await Promise.all([stageDb?.close(), model?.close()]);
     Logger.overrideLogger(['log', 'error', 'warn']);
   });
 

@@ -1,15 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { TaskEvent } from '@spectest/contracts';
 import { InProcessMessaging } from '@spectest/messaging';
-import { DispatchStore, GenerationStore, TaskStore, createDataSource, runMigrations } from '@spectest/persistence';
+import { DispatchStore, GenerationStore, TaskStore } from '@spectest/persistence';
 import { ProgressWriter } from '@spectest/progress';
 import { stopSpecValidator } from '@spectest/testgen';
-import { TestDatabase, createTestDatabase } from '@spectest/testing';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { runAsStage } from '../../../libs/progress/src/testing/stage-run.harness';
+import { StageTestDatabase, runAsStage, startStageTestDatabase } from '../../../libs/progress/src/testing/stage-run.harness';
 import { SpecParserConfigSchema } from './spec-parser.config';
 import { SpecParserService } from './spec-parser.service';
 
@@ -19,7 +18,7 @@ const PETSTORE = readFileSync(join(__dirname, '..', '..', '..', 'tests', 'fixtur
 
 /** A parse message may come again at any point of the step: it resumes from what is stored, never fails the task. */
 describe('SpecParserService: redelivered work', () => {
-  let db: TestDatabase;
+  let stageDb: StageTestDatabase;
   let ds: DataSource;
   let writer: ProgressWriter;
   let tasks: TaskStore;
@@ -29,20 +28,15 @@ describe('SpecParserService: redelivered work', () => {
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    db = await createTestDatabase();
-    ds = createDataSource({ url: db.url, poolSize: 4 });
-    await ds.initialize();
-    await runMigrations(ds);
-    writer = new ProgressWriter(ds, { publishEvent: async () => undefined });
+    stageDb = await startStageTestDatabase();
+    ({ ds, writer } = stageDb);
     tasks = new TaskStore(ds);
     generation = new GenerationStore(ds);
     dispatches = new DispatchStore(ds);
   });
   afterAll(async () => {
     await stopSpecValidator();
-    await writer?.close();
-    if (ds?.isInitialized) await ds.destroy();
-    await db?.drop();
+    await stageDb?.close();
     Logger.overrideLogger(['log', 'error', 'warn']);
   });
 

@@ -1,4 +1,5 @@
 import { Endpoint, MessageKey, MessageParams, TestCase, Tokens } from '@spectest/contracts';
+import type { EndpointCheckpoint } from '@spectest/persistence';
 import { ModelCallError, ModelProvider, ModelResult } from '../providers/model-provider';
 import { buildEnhancementRequest } from './enhancement.prompt';
 import { EtaAccuracy, EtaEstimator, ModelHistory } from './eta.estimator';
@@ -40,18 +41,8 @@ export interface EnhanceContext {
   now?: () => number;
 }
 
-/** One endpoint's part of the stage, as it is checkpointed. */
-export interface EndpointResult {
-  /** Position in `endpoints`. */
-  index: number;
-  endpoint: string;
-  cases: TestCase[];
-  warning: string | null;
-  answered: boolean;
-  promptTokens: number;
-  completionTokens: number;
-  durationMs: number;
-}
+/** One endpoint's part of the stage: what the checkpoint stores of it. */
+export type EndpointResult = EndpointCheckpoint;
 
 export interface EnhanceOutcome {
   /** The AI cases only; the caller merges them with the foundation cases. */
