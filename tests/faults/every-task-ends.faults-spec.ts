@@ -85,7 +85,16 @@ describe('faults: every task ends well', () => {
 
   it('kill -9 of the spec-parser while tasks are parsing', () => expectPhase({ phase: 'kill -9 spec-parser', when: async () => undefined, fault: killAndRestart('spec-parser') }));
 
-  it('kill -9 of the ai-enhancer mid-enhancement', () => expectPhase({ phase: 'kill -9 ai-enhancer', fault: killAndRestart('ai-enhancer') }));
+  it('kill -9 of the ai-enhancer mid-enhancement, with endpoints done and calls in flight', () =>
+    expectPhase({
+      phase: 'kill -9 ai-enhancer',
+      when: async (c) => {
+        const first = c.model.requests.length;
+        const mine = () => c.model.requests.slice(first);
+        while (mine().filter((r) => r.endedAt !== null).length < 20 || mine().filter((r) => r.endedAt === null).length < 3) await pause(20);
+      },
+      fault: killAndRestart('ai-enhancer'),
+    }));
 
   it('kill -9 of the packager while tasks are packaged', () =>
     expectPhase({

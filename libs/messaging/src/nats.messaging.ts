@@ -8,6 +8,9 @@ import { NatsWorkConsumer } from './nats-work.consumer';
 import { encodeJson, decodeJson } from './json.codec';
 import { resolveConsumeOptions } from './work.defaults';
 
+/** A ping (readiness, a submit's check) waits this long for the broker's answer. */
+const PING_TIMEOUT_MS = 2_000;
+
 export interface NatsMessagingOptions {
   /** NATS server URL(s), e.g. nats://127.0.0.1:4222 (config NATS_URL). */
   url: string | string[];
@@ -118,7 +121,15 @@ export class NatsMessaging implements Messaging {
   async ping(): Promise<void> {
     this.assertOpen();
     if (!this.connected) throw Object.assign(new Error('the broker connection is down; reconnecting'), { code: 'DISCONNECT' });
-    await this.nc.rtt();
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`the broker did not answer a ping in ${PING_TIMEOUT_MS} ms`), { code: 'TIMEOUT' })), PING_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.nc.rtt(), silent]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private watchStatus(): void {
