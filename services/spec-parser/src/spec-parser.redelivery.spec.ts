@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { TaskEvent } from '@spectest/contracts';
 import { InProcessMessaging } from '@spectest/messaging';
 import { DispatchStore, GenerationStore, TaskStore } from '@spectest/persistence';
-import { ProgressWriter } from '@spectest/progress';
+import { ProgressWriter, StageRunner, TaskDispatcher } from '@spectest/progress';
 import { stopSpecValidator } from '@spectest/testgen';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -105,7 +105,6 @@ describe('SpecParserService: redelivered work', () => {
     const renewed = await dispatches.redispatch(taskId);
     expect(renewed).toEqual({ taskId, generation: 2, stage: 'parse' });
     const service = new SpecParserService(tasks, generation, config);
-    const { StageRunner, TaskDispatcher } = await import('@spectest/progress');
     const runner = new StageRunner(dispatches, writer, new TaskDispatcher(dispatches, new InProcessMessaging()));
     await runner.run('parse', { taskId, generation: 1 }, { attempt: 1, inProgress: () => undefined }, (run) => service.run(run));
     expect(await keys(taskId)).toEqual(['task.queued']);
