@@ -115,6 +115,11 @@ export class AiEnhancerService {
           if (!stored) throw new StaleDispatchError(taskId, 'the lease was lost before the endpoint was stored');
           return stored;
         },
+        // A cancel or a timeout still costs what the model streamed; a run that lost its lease costs the
+        // tenant nothing: the run that took over does the endpoint and is charged for it.
+        onCallAborted: async (tokens) => {
+          if (!run.signal.aborted) await this.usage.addTokens(tenant, tokens);
+        },
         signal: AbortSignal.any([cancel.signal, run.signal]),
         report: (update) => reporter.report(update),
       });

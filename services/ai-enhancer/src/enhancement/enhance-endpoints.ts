@@ -36,6 +36,8 @@ export interface EnhanceContext {
    * run's result when one was stored first. A throw stops the stage like a failing report.
    */
   onEndpointDone?(result: EndpointResult): Promise<EndpointResult>;
+  /** The tokens of a call cut short by the caller's abort (a cancel, a timeout): spent, though no result is stored. */
+  onCallAborted?(tokens: number): Promise<void>;
   /** Shortest gap between two live `enhancing.tokens` updates of the task. Default 250 (4 a second). */
   tokenReportIntervalMs?: number;
   now?: () => number;
@@ -180,6 +182,7 @@ export async function enhanceEndpoints(ctx: EnhanceContext): Promise<EnhanceOutc
       const streamed = live.get(slot)?.completion ?? 0;
       done.completion += streamed;
       live.delete(slot);
+      if (ctx.signal.aborted) await ctx.onCallAborted?.(streamed);
       checkAborted(signal);
       eta.endpointFinished();
       await reporter.flush();
@@ -198,6 +201,7 @@ export async function enhanceEndpoints(ctx: EnhanceContext): Promise<EnhanceOutc
     calls.completion += result.completionTokens;
     await reporter.send(update('enhancing.tokens', { completion: result.completionTokens, perSecond: round1(perSecond) }));
     await reporter.send(update('enhancing.parsing'));
+    if (ctx.signal.aborted) await ctx.onCallAborted?.(result.promptTokens + result.completionTokens);
     checkAborted(signal);
 
     const parsed = parseModelCases(result.text, endpoint, ctx.maxCasesPerEndpoint, operation, ctx.foundationCases);
