@@ -88,7 +88,11 @@ export class PackagerService {
           messageParams: { files: progress.filesWritten, totalFiles: progress.totalFiles, bytes: progress.bytes },
           stageProgress: 0.5 + (0.4 * progress.filesWritten) / Math.max(1, progress.totalFiles),
         })
-        .catch((error: unknown) => zip.destroy(error instanceof Error ? error : new Error(String(error))))
+        .catch((error: unknown) => {
+          // Destroying a stream that has already ended would emit an 'error' nobody listens to (a crash): a
+          // refusal that comes once the ZIP is whole has nothing left to stop, the terminal report is refused.
+          if (!zip.destroyed && !zip.readableEnded) zip.destroy(error instanceof Error ? error : new Error(String(error)));
+        })
         .finally(() => (inFlight = false));
     });
     return zip;
