@@ -55,6 +55,13 @@ export class GenerationStore {
     });
   }
 
+  /** How many cases of each source the task has stored. */
+  async countCases(taskId: string): Promise<{ foundation: number; ai: number }> {
+    const rows = (await this.ds.query(`SELECT source, count(*)::int AS n FROM task_cases WHERE task_id = $1 GROUP BY source`, [taskId])) as { source: string; n: number }[];
+    const of = (source: string) => rows.find((r) => r.source === source)?.n ?? 0;
+    return { foundation: of('foundation'), ai: of('ai') };
+  }
+
   /**
    * Every case of the task in generation order, read through a cursor `pageSize` rows at a time (only
    * their bodies): the caller gets the whole array, but the driver never holds the whole result as well.

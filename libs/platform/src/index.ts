@@ -6,3 +6,5 @@ export * from './health.controller';
 export * from './metrics.controller';
 export * from './problem.filter';
 export * from './platform.module';
+export * from './dependency-outage';
+export * from './json-nest.logger';
