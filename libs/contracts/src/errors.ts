@@ -18,6 +18,12 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'timeout',
   'worker_failed',
+  /** A work message that does not match its schema: the task cannot be worked on and fails at once. */
+  'invalid_work_message',
+  /** What an earlier stage stored for the task (its document, its options) is missing or unreadable. */
+  'task_data_missing',
+  /** A dependency (database, broker) is down: 503 with Retry-After; try again later. */
+  'unavailable',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

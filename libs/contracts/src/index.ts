@@ -8,3 +8,4 @@ export * from './subjects';
 export * from './progress.reducer';
 export * from './socket.events';
 export * from './socket.schemas';
+export * from './parsed-spec';

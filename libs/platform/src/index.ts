@@ -8,3 +8,5 @@ export * from './problem.filter';
 export * from './platform.module';
 export * from './token-bucket';
 export * from './deadline';
+export * from './dependency-outage';
+export * from './json-nest.logger';

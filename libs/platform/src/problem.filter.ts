@@ -1,6 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { AppError, ErrorCode } from '@spectest/contracts';
 import type { Response } from 'express';
+import { isDependencyOutage } from './dependency-outage';
+
+/** Retry-After of a 503 for an outage: a restart of the database or broker takes seconds. */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
@@ -53,6 +57,7 @@ export function toProblem(err: unknown): Problem {
     return problem(status === 413 || e.code === 'LIMIT_FILE_SIZE' ? 413 : status, code, e.message ?? 'invalid request');
   }
   if (e?.code === 'LIMIT_FILE_SIZE') return problem(413, 'payload_too_large', 'the uploaded file is over the size limit');
+  if (isDependencyOutage(err)) return problem(503, 'unavailable', 'a service this request needs is unavailable; try again shortly');
   return problem(500, 'internal', 'An unexpected error occurred; it has been logged.');
 }
 
@@ -75,12 +80,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw err;
     const res = host.switchToHttp().getResponse<Response>();
     const p = toProblem(err);
-    if (p.status >= 500) this.logger.error({ err }, 'unhandled error');
+    if (p.status === 503) this.logger.warn({ err: String((err as Error)?.message ?? err) }, 'dependency unavailable');
+    else if (p.status >= 500) this.logger.error({ err }, 'unhandled error');
     if (res.headersSent) {
       res.end();
       return;
     }
-    const retryAfter = (err as { retryAfterSeconds?: number })?.retryAfterSeconds;
+    const retryAfter = (err as { retryAfterSeconds?: number })?.retryAfterSeconds ?? (p.status === 503 ? OUTAGE_RETRY_AFTER_SECONDS : undefined);
     if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
     res.status(p.status).type('application/problem+json').send(JSON.stringify(p));
   }

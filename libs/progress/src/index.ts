@@ -6,3 +6,7 @@ export { LogUnreadableError } from './feed-log-reader';
 export * from './task-feeds';
 export * from './progress.module';
 export * from './stage.reporter';
+export * from './task-dispatcher';
+export * from './stage-run';
+export * from './dispatch-outbox';
+export * from './stored-options';
