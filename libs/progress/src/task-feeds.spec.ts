@@ -1,7 +1,8 @@
 import { TaskEvent } from '@spectest/contracts';
 import { Messaging, NatsMessaging } from '@spectest/messaging';
 import { TaskStore, createDataSource, runMigrations } from '@spectest/persistence';
-import { TcpRelay, TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig, waitUntil, withTimeout } from '@spectest/testing';
+import { withDeadline } from '@spectest/platform';
+import { TcpRelay, TestDatabase, createTestDatabase, deleteNatsTestStreams, testNatsConfig, waitUntil } from '@spectest/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { MessagingEventPublisher, ProgressWriter } from './progress.writer';
@@ -162,7 +163,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
       }
     });
     const all = await Promise.all(opened);
-    await withTimeout(Promise.all(all.map((c) => c.ended)), 10_000, 'every stream reaches the terminal event');
+    await withDeadline(Promise.all(all.map((c) => c.ended)), 10_000, 'every stream reaches the terminal event');
     expect(lastSeq).toBe(302);
     for (const c of all) expectExactly(c, lastSeq);
     // One broker subscription and one feed for all the watchers of the task, released with the terminal event.
@@ -184,7 +185,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
         }
       });
       const these = await Promise.all(opening);
-      await withTimeout(Promise.all(these.map((c) => c.ended)), 5_000, `round ${round}: every stream gets the terminal event`);
+      await withDeadline(Promise.all(these.map((c) => c.ended)), 5_000, `round ${round}: every stream gets the terminal event`);
       for (const c of these) expectExactly(c, lastSeq);
       all.push(...these);
     }
@@ -196,7 +197,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
     const taskId = await createTask();
     const lastSeq = await writeEvents(writer, taskId, 50);
     const all = await Promise.all([0, 1, 25, lastSeq - 1].map((after) => collect(feeds, taskId, after)));
-    await withTimeout(Promise.all(all.map((c) => c.ended)), 5_000, 'replay of an ended task');
+    await withDeadline(Promise.all(all.map((c) => c.ended)), 5_000, 'replay of an ended task');
     for (const c of all) expectExactly(c, lastSeq);
   });
 
@@ -213,7 +214,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
       if (seq % 50 === 0) opened.push(collect(feeds, taskId, seq - 10));
     });
     const all = await Promise.all(opened);
-    await withTimeout(Promise.all(all.map((c) => c.ended)), 10_000, 'streams reach the terminal event despite lost messages');
+    await withDeadline(Promise.all(all.map((c) => c.ended)), 10_000, 'streams reach the terminal event despite lost messages');
     for (const c of all) expectExactly(c, lastSeq);
   });
 
@@ -223,7 +224,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
     const taskId = await createTask(silentWriter);
     const c = await collect(feeds, taskId, 0);
     const lastSeq = await writeEvents(silentWriter, taskId, 30);
-    await withTimeout(c.ended, 5_000, 'poll-only delivery');
+    await withDeadline(c.ended, 5_000, 'poll-only delivery');
     expectExactly(c, lastSeq);
   });
 
@@ -234,7 +235,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
     const b = await collect(feeds, taskId, 0);
     expect(hub.watchedTasks).toBe(1);
     await writer.report(taskId, { stage: 'parsing', stageProgress: 0.5, messageKey: 'parsing.started' });
-    await withTimeout(
+    await withDeadline(
       (async () => {
         while (a.events.length < 2 || b.events.length < 2) await new Promise((r) => setTimeout(r, 10));
       })(),
@@ -244,7 +245,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
     a.stream.close();
     expect(hub.watchedTasks).toBe(1);
     await writer.report(taskId, { stage: 'parsing', stageProgress: 0.6, messageKey: 'parsing.started' });
-    await withTimeout(
+    await withDeadline(
       (async () => {
         while (b.events.length < 3) await new Promise((r) => setTimeout(r, 10));
       })(),
@@ -306,7 +307,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
       open = true;
       release();
     }
-    await withTimeout(paced.ended, 5_000, 'the paced replay ends');
+    await withDeadline(paced.ended, 5_000, 'the paced replay ends');
     paced.events.push(...got);
     expectExactly(paced, endedSeq);
 
@@ -322,13 +323,13 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
     await waitUntil('seq 2 on both', () => slow.events.length === 2 && steady.events.length === 2);
     room = false;
     const lastSeq = await writeEvents(writer, live, 40);
-    await withTimeout(steady.ended, 5_000, 'the steady sink ends');
+    await withDeadline(steady.ended, 5_000, 'the steady sink ends');
     // Nothing was pushed into the sink that had no room (it holds no backlog), and its position is kept.
     expect(slow.events.map((e) => e.seq)).toEqual([1, 2]);
     expect(slow.stream.lastSeq).toBe(2);
     room = true;
     wake();
-    await withTimeout(slow.ended, 5_000, 'the slow sink catches up from the log');
+    await withDeadline(slow.ended, 5_000, 'the slow sink catches up from the log');
     expectExactly(slow, lastSeq);
     expectExactly(steady, lastSeq);
   });
@@ -352,7 +353,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
     const single = await collect(feeds, taskId, 0);
     await waitUntil('seq 1 everywhere', () => grouped.every((g) => g.length === 1) && single.events.length === 1);
     const lastSeq = await writeEvents(writer, taskId, 5);
-    await withTimeout(Promise.all([...members, single].map((c) => c.ended)), 5_000, 'every sink ends');
+    await withDeadline(Promise.all([...members, single].map((c) => c.ended)), 5_000, 'every sink ends');
     for (const events of grouped) expect(events.map((e) => e.seq)).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
     expectExactly(single, lastSeq);
     // Seq 1 came from the log (replay, per sink); every later one in one group call for both sinks.
@@ -375,7 +376,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
       } finally {
         await showLog();
       }
-      await withTimeout(c.ended, 5_000, 'the replay after the retry');
+      await withDeadline(c.ended, 5_000, 'the replay after the retry');
       expectExactly(c, lastSeq);
     });
 
@@ -386,7 +387,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
       await hideLog();
       try {
         const c = await collect(feeds, taskId, 0);
-        await withTimeout(c.ended, 5_000, 'the failure');
+        await withDeadline(c.ended, 5_000, 'the failure');
         expect(c.events).toEqual([]);
         expect(c.ends).toEqual([{ kind: 'failed', error: { code: 'unavailable', message: expect.stringContaining('task_events') } }]);
       } finally {
@@ -411,7 +412,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
         let ended!: () => void;
         const done = new Promise<void>((r) => (ended = r));
         const sub = feeds.subscribe(taskId, 0, head, collectingSink([], ends, ended));
-        await withTimeout(done, 5_000, 'the failure');
+        await withDeadline(done, 5_000, 'the failure');
         sub.close();
         expect(ends).toEqual([{ kind: 'failed', error: { code: 'unavailable', message: expect.stringContaining('no answer within 200 ms') } }]);
       } finally {
@@ -431,7 +432,7 @@ describe('TaskFeeds: replay then live, no gap and no duplicate at the seam', () 
       try {
         // A live message that skips ahead: the feed must read seq 3 from the log, which fails.
         await writerBus.publish(`task.${taskId}.events`, { ...subs[0].events[1], seq: 4 });
-        await withTimeout(Promise.all(subs.map((c) => c.ended)), 5_000, 'every subscriber told');
+        await withDeadline(Promise.all(subs.map((c) => c.ended)), 5_000, 'every subscriber told');
         for (const c of subs) {
           expect(c.events.map((e) => e.seq)).toEqual([1, 2]);
           expect(c.ends).toEqual([{ kind: 'failed', error: { code: 'unavailable', message: expect.any(String) } }]);

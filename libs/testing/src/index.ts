@@ -8,4 +8,4 @@ export {
 } from './postgres.harness';
 export { freePort } from './free-port';
 export { TcpRelay } from './tcp-relay';
-export { waitUntil, withTimeout } from './wait';
+export { waitUntil } from './wait';

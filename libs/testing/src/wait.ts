@@ -1,5 +1,3 @@
-import { withDeadline } from '@spectest/platform';
-
 /** Polls `cond` until it holds; fails naming `what` after `timeoutMs`. */
 export async function waitUntil(what: string, cond: () => boolean, timeoutMs = 10_000, stepMs = 10): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -8,6 +6,3 @@ export async function waitUntil(what: string, cond: () => boolean, timeoutMs = 1
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
-
-/** `p`, or a failure naming `what` if it has not settled within `ms` (the timer is cleared either way). */
-export const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => withDeadline(p, ms, what);

@@ -2,7 +2,8 @@ import { signTestToken } from '@spectest/auth';
 import { WatchResult, watchTask } from '@spectest/client';
 import { EVENT_TYPES, SOCKET_NAMESPACE, SubscribeAck, TaskEvent, TaskResult } from '@spectest/contracts';
 import { ProgressWriter } from '@spectest/progress';
-import { TcpRelay, waitUntil, withTimeout } from '@spectest/testing';
+import { withDeadline } from '@spectest/platform';
+import { TcpRelay, waitUntil } from '@spectest/testing';
 import { Client } from 'pg';
 import { Socket, io } from 'socket.io-client';
 import { GatewayTestEnv, startGatewayTestEnv } from './testing/gateway-test-env';
@@ -153,7 +154,7 @@ describe('TaskEventsGateway under database faults (NATS, Postgres through a rela
     const ended = new Promise<unknown>((resolve) => s.once('subscription_error', resolve));
     await hideLog();
     expect((await subscribe(s, taskId)).ok).toBe(true);
-    expect(await withTimeout(ended, 20_000, 'subscription_error')).toEqual({ taskId, error: { code: 'unavailable', message: expect.any(String) } });
+    expect(await withDeadline(ended, 20_000, 'subscription_error')).toEqual({ taskId, error: { code: 'unavailable', message: expect.any(String) } });
     expect(got).toEqual([]);
     await showLog();
     // Subscribing again from the last seq it has (none) gets everything.
@@ -179,7 +180,7 @@ describe('TaskEventsGateway under database faults (NATS, Postgres through a rela
       await showLog();
       relay.resume();
       const last = await complete(taskId);
-      const results: WatchResult[] = await withTimeout(Promise.all([a.done, b.done]), 30_000, 'both watches ended');
+      const results: WatchResult[] = await withDeadline(Promise.all([a.done, b.done]), 30_000, 'both watches ended');
       for (const r of results) expect(r).toMatchObject({ kind: 'ended', status: 'completed' });
       expect(events.map((e) => e.seq)).toEqual(range(1, last));
       expect(bEvents.map((e) => e.seq)).toEqual(range(1, last));
