@@ -7,12 +7,22 @@ export class ConfigError extends Error {
   }
 }
 
+const BOOLEAN_WORDS = ['true', 'false', '1', '0', 'yes', 'no'] as const;
+const isTrueWord = (v: (typeof BOOLEAN_WORDS)[number]): boolean => v === 'true' || v === '1' || v === 'yes';
+
 /** `true/false/1/0/yes/no` from the environment. */
 export const envBoolean = (dflt: boolean) =>
   z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .enum(BOOLEAN_WORDS)
     .default(dflt ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+    .transform(isTrueWord);
+
+/** The same words, undefined when unset: for a default that depends on another variable. */
+export const envOptionalBoolean = () =>
+  z
+    .enum(BOOLEAN_WORDS)
+    .optional()
+    .transform((v) => (v === undefined ? undefined : isTrueWord(v)));
 
 export const envInt = (dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(dflt);
 

@@ -185,7 +185,9 @@ describe('authentication', () => {
   it('401 unauthorized without a token, with a bad token, with a token signed by another secret, and with a non-Bearer scheme', async () => {
     const foreign = await signTestToken('another-secret-0123456789', { sub: 'x' });
     const expired = await signTestToken(TEST_JWT_SECRET, { sub: 'x' }, Math.floor(Date.now() / 1000) - 60);
-    for (const authorization of [undefined, 'Bearer nope', `Bearer ${foreign}`, `Bearer ${expired}`, 'Basic dXNlcjpwYXNz']) {
+    // AUTH_REQUIRE_EXP defaults to true in jwt mode: a token that never expires is refused.
+    const forever = await signTestToken(TEST_JWT_SECRET, { sub: 'x' }, null);
+    for (const authorization of [undefined, 'Bearer nope', `Bearer ${foreign}`, `Bearer ${expired}`, `Bearer ${forever}`, 'Basic dXNlcjpwYXNz']) {
       for (const [method, path] of [['GET', '/v1/tasks'], ['POST', '/v1/tasks'], ['GET', '/v1/tasks/00000000-0000-4000-8000-000000000000']] as const) {
         const res = await t.call(path, { method, auth: false, headers: authorization ? { authorization } : {} });
         await expectProblem(res, 401, 'unauthorized');
