@@ -1,5 +1,6 @@
 export * from './config';
 export * from './logger';
+export * from './request-log.serializer';
 export * from './metrics';
 export * from './readiness';
 export * from './health.controller';
