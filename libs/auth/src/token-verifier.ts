@@ -1,3 +1,4 @@
+import { hasUnstorableText } from '@spectest/contracts';
 import { JWTPayload, JWTVerifyGetKey, ProtectedHeaderParameters, createRemoteJWKSet, jwtVerify } from 'jose';
 import { AuthConfig, DEV_PRINCIPAL, Principal } from './auth.config';
 import { UnauthorizedError } from './auth.errors';
@@ -63,9 +64,7 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
 
 /** Longest `sub` or `tenant` accepted: they are stored with every task and shown in snapshots. */
 const MAX_NAME_LENGTH = 200;
-/** A NUL or a UTF-16 surrogate without its pair: Postgres text cannot hold either. */
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const usableName = (v: string): boolean => v.length > 0 && v.length <= MAX_NAME_LENGTH && !UNSTORABLE.test(v);
+const usableName = (v: string): boolean => v.length > 0 && v.length <= MAX_NAME_LENGTH && !hasUnstorableText(v);
 
 function principalOf(payload: JWTPayload): Principal {
   const { sub, tenant, exp } = payload as JWTPayload & { tenant?: unknown };

@@ -7,3 +7,4 @@ export * from './cases.schemas';
 export * from './subjects';
 export * from './progress.reducer';
 export * from './socket.events';
+export * from './storable-text';

@@ -41,6 +41,15 @@ export const commonEnvShape = {
     .regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only')
     .default('spectest'),
   SHUTDOWN_TIMEOUT_MS: envInt(25_000, 1000, 600_000),
+  /**
+   * Address to listen on. Unset: 127.0.0.1 with AUTH_MODE=dev (no tokens: only this machine may call),
+   * 0.0.0.0 otherwise (a container behind its Service or load balancer).
+   */
+  HOST: z.string().min(1).optional(),
+  /** A request's headers must have arrived this long after its connection (or its previous request). */
+  HTTP_HEADERS_TIMEOUT_MS: envInt(20_000, 1000, 600_000),
+  /** A request, body included, must have arrived this long after it started; the answer may take longer (SSE). */
+  HTTP_REQUEST_TIMEOUT_MS: envInt(120_000, 1000, 3_600_000),
   /** Every service runs the event writer (libs/runtime gives it this value); 1: one transaction per report. */
   PROGRESS_BATCH_MAX: envInt(DEFAULT_PROGRESS_BATCH_MAX, 1, 5_000),
 };

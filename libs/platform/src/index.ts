@@ -7,3 +7,5 @@ export * from './health.controller';
 export * from './metrics.controller';
 export * from './problem.filter';
 export * from './platform.module';
+export * from './origin-policy';
+export * from './origin-guard.middleware';

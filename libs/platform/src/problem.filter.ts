@@ -1,11 +1,13 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { AppError, ErrorCode } from '@spectest/contracts';
 import type { Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
   401: 'unauthorized',
   404: 'not_found',
+  408: 'request_timeout',
   409: 'conflict',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
@@ -18,6 +20,8 @@ const TITLE_BY_STATUS: Record<number, string> = {
   402: 'Payment Required',
   404: 'Not Found',
   409: 'Conflict',
+  403: 'Forbidden',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
@@ -67,21 +71,32 @@ function problem(status: number, code: string, detail: string, details?: unknown
   };
 }
 
+/**
+ * Answers with the problem of `err` (Retry-After when it carries `retryAfterSeconds`). When the request body
+ * has not been read (a refusal before it: 401, 413, 429), the connection is closed after the answer, so a
+ * client does not go on sending a body nobody reads.
+ */
+export function sendProblem(req: IncomingMessage, res: Response, err: unknown): Problem {
+  const p = toProblem(err);
+  if (res.headersSent) {
+    res.end();
+    return p;
+  }
+  const retryAfter = (err as { retryAfterSeconds?: number })?.retryAfterSeconds;
+  if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
+  if (!req.complete) res.setHeader('Connection', 'close');
+  res.status(p.status).type('application/problem+json').send(JSON.stringify(p));
+  return p;
+}
+
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetailsFilter');
 
   catch(err: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw err;
-    const res = host.switchToHttp().getResponse<Response>();
-    const p = toProblem(err);
+    const http = host.switchToHttp();
+    const p = sendProblem(http.getRequest<IncomingMessage>(), http.getResponse<Response>(), err);
     if (p.status >= 500) this.logger.error({ err }, 'unhandled error');
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    const retryAfter = (err as { retryAfterSeconds?: number })?.retryAfterSeconds;
-    if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
-    res.status(p.status).type('application/problem+json').send(JSON.stringify(p));
   }
 }

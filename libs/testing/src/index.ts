@@ -7,3 +7,4 @@ export {
   type TestDatabase,
 } from './postgres.harness';
 export { freePort } from './free-port';
+export { rawRequest, type RawRequest, type RawAnswer } from './raw-http';

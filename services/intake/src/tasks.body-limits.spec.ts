@@ -1,0 +1,171 @@
+import { signTestToken } from '@spectest/auth';
+import { RawAnswer, rawRequest } from '@spectest/testing';
+import { randomBytes } from 'node:crypto';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { IntakeTestApp, fixture, startIntakeTestApp } from './testing/intake-test-app';
+import { HELD_PER_BODY_BYTE } from './upload-limiter';
+
+/**
+ * The request body of POST /v1/tasks is read only for a caller who is authenticated and admitted, and
+ * then under limits: size (as sent and as decoded), inflation ratio, rate, deadline, and how many bodies
+ * one client and the whole process may be reading at once. An intake without workers: tasks stay queued.
+ */
+jest.setTimeout(30_000);
+
+const KiB = 1024;
+/** Large enough for the 1 MiB floor of the inflation ratio to be reached below the body limit. */
+const MAX_SPEC_BYTES = 1024 * KiB;
+const MAX_COMPRESSED_BODY_BYTES = 512 * KiB;
+/** The JSON body limit: twice the spec (escapes) plus 64 KiB of other fields. */
+const MAX_BODY_BYTES = 2 * MAX_SPEC_BYTES + 64 * KiB;
+/** A body just under the limit, and a budget that holds two of them but not three. */
+const BIG_BODY = MAX_BODY_BYTES - KiB;
+const UPLOAD_MEMORY_BYTES = Math.floor(2.5 * HELD_PER_BODY_BYTE * BIG_BODY);
+
+let t: IntakeTestApp;
+beforeAll(async () => {
+  t = await startIntakeTestApp({
+    worker: false,
+    env: {
+      MAX_SPEC_BYTES: String(MAX_SPEC_BYTES),
+      MAX_COMPRESSED_BODY_BYTES: String(MAX_COMPRESSED_BODY_BYTES),
+      MAX_INFLATE_RATIO: '20',
+      MIN_BODY_BYTES_PER_SECOND: '2000',
+      BODY_RATE_WINDOW_MS: '400',
+      HTTP_REQUEST_TIMEOUT_MS: '2500',
+      MAX_UPLOADS_PER_CLIENT: '2',
+      UPLOAD_MEMORY_BYTES: String(UPLOAD_MEMORY_BYTES),
+      RATE_LIMIT_PER_MINUTE: '1000',
+      MAX_ACTIVE_TASKS_PER_TENANT: '1000',
+    },
+  });
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+const json = { 'content-type': 'application/json' };
+const bearer = async (tenant: string) => ({ authorization: `Bearer ${await t.token(tenant)}` });
+const post = (headers: Record<string, string | number>, rest: Omit<Parameters<typeof rawRequest>[1], 'path' | 'headers'> = {}) => rawRequest(t.url, { path: '/v1/tasks', headers, ...rest });
+const specBody = (extra = '') => Buffer.from(JSON.stringify({ spec: fixture('petstore.yaml') + extra }));
+/** A gzip member that inflates to `bytes` of one repeated letter inside a spec string: a bomb, some 1000 to 1. */
+const bomb = (bytes: number) => gzipSync(Buffer.concat([Buffer.from('{"spec":"'), Buffer.alloc(bytes, 'a'), Buffer.from('"}')]), { level: 9 });
+
+function expectProblem(answer: RawAnswer, status: number, code: string) {
+  const body = answer.body ? JSON.parse(answer.body) : {};
+  expect({ status: answer.status, code: body.code, type: answer.headers['content-type'] }).toEqual({ status, code, type: expect.stringMatching(/^application\/problem\+json/) });
+  return body;
+}
+
+describe('nothing of the body is read before the caller is known and admitted', () => {
+  it('401 without a token or with a bad one, before `100 Continue`: the body is never asked for', async () => {
+    const forged = await signTestToken('another-secret-0123456789', { sub: 'mallory' });
+    for (const headers of [json, { ...json, authorization: 'Bearer nope' }, { ...json, authorization: `Bearer ${forged}` }]) {
+      const answer = await post({ ...headers, 'content-length': 98 * 1024 * KiB }, { expectContinue: true });
+      expectProblem(answer, 401, 'unauthorized');
+      expect(answer.continued).toBe(false);
+    }
+  });
+
+  it('401 for an anonymous gzip bomb, and the connection is closed rather than drained', async () => {
+    const answer = await post({ ...json, 'content-encoding': 'gzip' }, { body: bomb(8 * 1024 * KiB) });
+    expectProblem(answer, 401, 'unauthorized');
+    expect(answer.headers.connection).toBe('close');
+  });
+
+  it('413 for a declared length over the limit, before `100 Continue`', async () => {
+    const answer = await post({ ...json, ...(await bearer('declared')), 'content-length': MAX_BODY_BYTES + 1 }, { expectContinue: true });
+    expect(expectProblem(answer, 413, 'payload_too_large').detail).toContain(String(MAX_BODY_BYTES));
+    expect(answer.continued).toBe(false);
+  });
+
+  it('415 for a media type or a Content-Encoding intake does not read, before `100 Continue`', async () => {
+    const auth = await bearer('media');
+    expectProblem(await post({ ...auth, 'content-type': 'text/plain' }, { expectContinue: true, body: Buffer.from('openapi: 3.0.3') }), 415, 'unsupported_media_type');
+    const zstd = await post({ ...json, ...auth, 'content-encoding': 'zstd' }, { expectContinue: true, body: specBody() });
+    expectProblem(zstd, 415, 'unsupported_media_type');
+    expect(zstd.continued).toBe(false);
+  });
+
+  it('429 over the rate limit, before `100 Continue`', async () => {
+    const tenant = 'flooder';
+    const limited = await startIntakeTestApp({ worker: false, env: { RATE_LIMIT_PER_MINUTE: '1' } });
+    try {
+      const auth = { authorization: `Bearer ${await limited.token(tenant)}` };
+      expect((await rawRequest(limited.url, { path: '/v1/tasks', headers: { ...json, ...auth }, body: specBody() })).status).toBe(202);
+      const answer = await rawRequest(limited.url, { path: '/v1/tasks', headers: { ...json, ...auth }, body: specBody(), expectContinue: true });
+      expectProblem(answer, 429, 'rate_limited');
+      expect(answer.continued).toBe(false);
+      expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe('limits while the body is read', () => {
+  it('accepts gzip, deflate and br bodies within the limits', async () => {
+    const auth = await bearer('compressed');
+    for (const [coding, encode] of [['gzip', gzipSync], ['deflate', deflateSync], ['br', brotliCompressSync]] as const) {
+      const answer = await post({ ...json, ...auth, 'content-encoding': coding }, { body: encode(specBody()) });
+      expect([coding, answer.status]).toEqual([coding, 202]);
+    }
+  });
+
+  it('413 for a bomb once it inflates past MAX_INFLATE_RATIO, long before it is whole', async () => {
+    const answer = await post({ ...json, ...(await bearer('bomber')), 'content-encoding': 'gzip' }, { body: bomb(24 * 1024 * KiB) });
+    expect(expectProblem(answer, 413, 'payload_too_large').detail).toMatch(/inflates more than 20 times/);
+  });
+
+  it('413 for a compressed body over MAX_COMPRESSED_BODY_BYTES, and for one that inflates past the body limit', async () => {
+    const auth = await bearer('packer');
+    // Random text does not compress: 800 KiB of it stays over the 512 KiB cap once gzipped.
+    const noisy = gzipSync(Buffer.from(JSON.stringify({ spec: randomBytes(600 * KiB).toString('base64') })));
+    expect(noisy.length).toBeGreaterThan(MAX_COMPRESSED_BODY_BYTES);
+    expect(expectProblem(await post({ ...json, ...auth, 'content-encoding': 'gzip' }, { body: noisy }), 413, 'payload_too_large').detail).toMatch(/compressed/);
+    // Within the cap and the ratio (one letter in six a `b`: some 8 to 1), but past the body limit once inflated.
+    const letters = Buffer.from([...randomBytes(MAX_BODY_BYTES + 4 * KiB)].map((b) => (b < 40 ? 0x62 : 0x61)));
+    const wide = gzipSync(Buffer.concat([Buffer.from('{"spec":"'), letters, Buffer.from('"}')]));
+    expect(wide.length).toBeLessThan(MAX_COMPRESSED_BODY_BYTES);
+    expect(expectProblem(await post({ ...json, ...auth, 'content-encoding': 'gzip' }, { body: wide }), 413, 'payload_too_large').detail).toMatch(/once decoded/);
+  });
+
+  it('408 request_timeout for a body dribbled below MIN_BODY_BYTES_PER_SECOND', async () => {
+    const answer = await post({ ...json, ...(await bearer('dribbler')) }, { dribble: { bytes: 10, everyMs: 50, total: 50 * KiB } });
+    expect(expectProblem(answer, 408, 'request_timeout').detail).toMatch(/bytes\/s/);
+    expect(answer.ms).toBeLessThan(2000);
+  });
+
+  it('408 request_timeout for a body still arriving at HTTP_REQUEST_TIMEOUT_MS, fast enough but endless', async () => {
+    const answer = await post({ ...json, ...(await bearer('trickler')) }, { dribble: { bytes: 400, everyMs: 50, total: MAX_BODY_BYTES } });
+    expect(expectProblem(answer, 408, 'request_timeout').detail).toMatch(/within 2500 ms/);
+  });
+});
+
+describe('bodies being read at once', () => {
+  it('429 limit_exceeded past MAX_UPLOADS_PER_CLIENT for one client, with Retry-After; another client is not held up', async () => {
+    const auth = await bearer('slowpoke');
+    const slow = [1, 2].map(() => post({ ...json, ...auth }, { dribble: { bytes: 2000, everyMs: 100, total: 20 * KiB } }));
+    await new Promise((r) => setTimeout(r, 300));
+    const third = await post({ ...json, ...auth }, { body: specBody(), expectContinue: true });
+    expectProblem(third, 429, 'limit_exceeded');
+    expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+    expect(third.continued).toBe(false);
+    expect((await post({ ...json, ...(await bearer('bystander')) }, { body: specBody() })).status).toBe(202);
+    // The slow ones end (as invalid JSON: blanks only), and the slots come back.
+    for (const answer of await Promise.all(slow)) expectProblem(answer, 400, 'invalid_request');
+    expect((await post({ ...json, ...auth }, { body: specBody() })).status).toBe(202);
+  });
+
+  it('503 unavailable with Retry-After once the bodies held reach UPLOAD_MEMORY_BYTES; 429 for one client past half of it', async () => {
+    const big = BIG_BODY;
+    const holders = ['holder-a', 'holder-b'].map(async (tenant) => post({ ...json, ...(await bearer(tenant)), 'content-length': big }, { dribble: { bytes: 4000, everyMs: 100, total: big } }));
+    await new Promise((r) => setTimeout(r, 300));
+    const full = await post({ ...json, ...(await bearer('holder-c')), 'content-length': big }, { body: Buffer.alloc(big, ' '), expectContinue: true });
+    expectProblem(full, 503, 'unavailable');
+    expect(Number(full.headers['retry-after'])).toBeGreaterThan(0);
+    const greedy = await bearer('holder-a');
+    expectProblem(await post({ ...json, ...greedy, 'content-length': big }, { body: Buffer.alloc(big, ' '), expectContinue: true }), 429, 'limit_exceeded');
+    await Promise.all(holders);
+  });
+});
