@@ -71,11 +71,27 @@ function problem(status: number, code: string, detail: string, details?: unknown
   };
 }
 
+/** How long a connection whose body was refused unread stays open after the answer, its bytes dropped. */
+const LINGER_MS = 2_000;
+
 /**
- * Answers with the problem of `err` (Retry-After when it carries `retryAfterSeconds`). When the request body
- * has not been read (a refusal before it: 401, 413, 429), the connection is closed after the answer, so a
- * client does not go on sending a body nobody reads.
+ * Closes the connection of a request whose body is not read (a refusal before it: 401, 413, 429), so the
+ * client stops sending it. Not at once: Node would close the socket right after the answer, and with body
+ * bytes still arriving the peer's TCP stack resets the connection, so a client still sending may lose the
+ * answer. Instead the server half-closes, reads and drops what still comes for LINGER_MS, then closes.
  */
+function closeAfterAnswer(req: IncomingMessage, res: Response): void {
+  res.setHeader('Connection', 'close');
+  const socket = req.socket;
+  // Node's server calls socket.destroySoon() after a `Connection: close` answer, or socket.end() when there is none.
+  (socket as unknown as { destroySoon?: unknown }).destroySoon = undefined;
+  req.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** Answers with the problem of `err` (Retry-After when it carries `retryAfterSeconds`). */
 export function sendProblem(req: IncomingMessage, res: Response, err: unknown): Problem {
   const p = toProblem(err);
   if (res.headersSent) {
@@ -84,7 +100,7 @@ export function sendProblem(req: IncomingMessage, res: Response, err: unknown): 
   }
   const retryAfter = (err as { retryAfterSeconds?: number })?.retryAfterSeconds;
   if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
-  if (!req.complete) res.setHeader('Connection', 'close');
+  if (!req.complete) closeAfterAnswer(req, res);
   res.status(p.status).type('application/problem+json').send(JSON.stringify(p));
   return p;
 }
@@ -97,6 +113,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw err;
     const http = host.switchToHttp();
     const p = sendProblem(http.getRequest<IncomingMessage>(), http.getResponse<Response>(), err);
-    if (p.status >= 500) this.logger.error({ err }, 'unhandled error');
+    // A 503 we chose (a full upload budget, a dependency down) is an answer, not a fault of ours.
+    if (p.status >= 500 && !(err instanceof AppError)) this.logger.error({ err }, 'unhandled error');
+    else if (p.status >= 500) this.logger.warn({ code: p.code, detail: p.detail }, 'refused with 5xx');
   }
 }

@@ -18,8 +18,11 @@ export const intakeEnvShape = {
   BODY_RATE_WINDOW_MS: envInt(10_000, 100, 600_000),
   /** Request bodies one client (tenant, or address without a token) may be sending at once (429 above). */
   MAX_UPLOADS_PER_CLIENT: envInt(4, 1, 1000),
-  /** Memory for request bodies in flight in this process, all clients together (503 above; one client: half). */
-  UPLOAD_MEMORY_BYTES: envInt(256 * MiB, MiB),
+  /**
+   * Memory for request bodies in flight in this process, all clients together (503 above). A body counts three
+   * times its size (it, the spec made of it, the database driver's copy); the largest JSON body must fit.
+   */
+  UPLOAD_MEMORY_BYTES: envInt(320 * MiB, MiB),
   /** Nesting a spec sent as a JSON object may have (400 spec_too_deep above); spec-parser reads the same variable. */
   SPEC_MAX_DEPTH: envInt(200, 1, 10_000),
   /** Submissions per tenant per minute, per intake replica (429 above). */

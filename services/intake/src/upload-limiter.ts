@@ -25,22 +25,22 @@ export interface UploadLimits {
  */
 export const HELD_PER_BODY_BYTE = 3;
 
-/** A client may hold at most this share of the budget, so one cannot starve the others. */
-const CLIENT_SHARE = 0.5;
 /** How fast a body without a declared length reserves as it grows. */
 const GROWTH_STEP = 64 * 1024;
 const RETRY_AFTER_SECONDS = 5;
 
 /**
  * Bounds the request bodies being read and held, per client and per process: a client sends at most
- * `perClient` at once (429 `limit_exceeded` above, so a slow or stuck upload cannot multiply) and holds at
- * most half the byte budget; the process holds at most `budgetBytes` (503 `unavailable` above: this
- * replica is full, another may not be). An upload reserves its declared size, or grows its reservation as
- * an undeclared (chunked or compressed) body arrives, and gives it all back when released.
+ * `perClient` at once (429 `limit_exceeded` above, so a slow or stuck upload cannot multiply), and the
+ * process holds at most `budgetBytes` for all of them (503 `unavailable` above: this replica is full,
+ * another may not be). An upload reserves for its declared size, or grows its reservation as an
+ * undeclared (chunked or compressed) body arrives, and gives it all back when released. One client may
+ * use the whole budget: the largest body allowed must fit in it, and the minimum rate and the deadline
+ * bound how long it is held.
  */
 export class UploadLimiter {
   private reserved = 0;
-  private readonly clients = new Map<string, { uploads: number; bytes: number }>();
+  private readonly clients = new Map<string, number>();
 
   constructor(private readonly limits: UploadLimits) {}
 
@@ -52,40 +52,29 @@ export class UploadLimiter {
   /** Starts an upload of `client`, reserving for `bodyBytes` (0 when unknown). Throws UploadRefusedError. */
   acquire(client: string, bodyBytes: number): Upload {
     const bytes = bodyBytes * HELD_PER_BODY_BYTE;
-    const usage = this.clients.get(client) ?? { uploads: 0, bytes: 0 };
-    if (usage.uploads >= this.limits.perClient) {
-      throw new UploadRefusedError('limit_exceeded', `this client is already sending ${usage.uploads} bodies; the limit is ${this.limits.perClient} at once`, RETRY_AFTER_SECONDS);
+    const uploads = this.clients.get(client) ?? 0;
+    if (uploads >= this.limits.perClient) {
+      throw new UploadRefusedError('limit_exceeded', `this client is already sending ${uploads} bodies; the limit is ${this.limits.perClient} at once`, RETRY_AFTER_SECONDS);
     }
-    this.reserve(usage, bytes);
-    usage.uploads++;
-    this.clients.set(client, usage);
+    this.reserve(bytes);
+    this.clients.set(client, uploads + 1);
     return new Upload(this, client, bytes);
   }
 
-  /** @internal: an Upload of `client` reserving `by` more bytes. */
-  grow(client: string, by: number): void {
-    const usage = this.clients.get(client);
-    if (usage) this.reserve(usage, by);
+  /** @internal: an Upload reserving `by` more bytes. Throws UploadRefusedError. */
+  reserve(by: number): void {
+    if (this.reserved + by > this.limits.budgetBytes) {
+      throw new UploadRefusedError('unavailable', 'this server is holding as many request bodies as its memory allows; retry shortly', RETRY_AFTER_SECONDS);
+    }
+    this.reserved += by;
   }
 
   /** @internal */
   release(client: string, bytes: number): void {
     this.reserved -= bytes;
-    const usage = this.clients.get(client);
-    if (!usage) return;
-    usage.bytes -= bytes;
-    if (--usage.uploads === 0) this.clients.delete(client);
-  }
-
-  private reserve(usage: { bytes: number }, bytes: number): void {
-    if (usage.bytes + bytes > this.limits.budgetBytes * CLIENT_SHARE) {
-      throw new UploadRefusedError('limit_exceeded', `this client's bodies would take more than ${CLIENT_SHARE * 100}% of this server's upload memory`, RETRY_AFTER_SECONDS);
-    }
-    if (this.reserved + bytes > this.limits.budgetBytes) {
-      throw new UploadRefusedError('unavailable', 'this server is holding as many request bodies as its memory allows; retry shortly', RETRY_AFTER_SECONDS);
-    }
-    this.reserved += bytes;
-    usage.bytes += bytes;
+    const uploads = (this.clients.get(client) ?? 1) - 1;
+    if (uploads > 0) this.clients.set(client, uploads);
+    else this.clients.delete(client);
   }
 }
 
@@ -104,7 +93,7 @@ export class Upload {
     const total = bodyBytes * HELD_PER_BODY_BYTE;
     if (this.released || total <= this.bytes) return;
     const target = Math.ceil(total / GROWTH_STEP) * GROWTH_STEP;
-    this.limiter.grow(this.client, target - this.bytes);
+    this.limiter.reserve(target - this.bytes);
     this.bytes = target;
   }
 

@@ -14,6 +14,8 @@ export interface RunningCluster {
   natsUrl: string;
   natsPrefix: string;
   logs: Record<ServiceName, string[]>;
+  /** The process id of each service started with the cluster (for RSS measurements). */
+  pids: Partial<Record<ServiceName, number>>;
   stopService(name: ServiceName, signal?: NodeJS.Signals): Promise<number | null>;
   /** One more gateway process over the same NATS and Postgres (a replica), on `port` or a free one. */
   startGateway(port?: number, env?: Record<string, string>): Promise<ServiceProcess>;
@@ -131,5 +133,6 @@ export async function startCluster(extraEnv: Record<string, string> = {}, option
     await stop();
     throw err;
   }
-  return { urls, secret, databaseUrl: db.url, natsUrl: nats.url, natsPrefix: nats.prefix, logs, stopService, startGateway, stop };
+  const pids = Object.fromEntries([...procs].map(([name, proc]) => [name, proc.pid])) as RunningCluster['pids'];
+  return { urls, secret, databaseUrl: db.url, natsUrl: nats.url, natsPrefix: nats.prefix, logs, pids, stopService, startGateway, stop };
 }
