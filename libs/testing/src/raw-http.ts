@@ -9,8 +9,8 @@ export interface RawRequest {
   pieceBytes?: number;
   /** Send `Expect: 100-continue` and hold the body until the server says `100 Continue`. */
   expectContinue?: boolean;
-  /** A slow client: `bytes` every `everyMs` until `total` bytes or an answer. */
-  dribble?: { bytes: number; everyMs: number; total: number };
+  /** A slow client: `first` bytes at once (default none), then `bytes` every `everyMs` until `total` bytes or an answer. */
+  dribble?: { first?: number; bytes: number; everyMs: number; total: number };
 }
 
 export interface RawAnswer {
@@ -75,6 +75,10 @@ export function rawRequest(baseUrl: string, r: RawRequest): Promise<RawAnswer> {
       write();
     };
     const dribble = (d: NonNullable<RawRequest['dribble']>) => {
+      if (d.first) {
+        req.write(Buffer.alloc(d.first, ' '));
+        answer.sentBytes += d.first;
+      }
       const timer = setInterval(() => {
         if (answered || req.destroyed) return clearInterval(timer);
         const n = Math.min(d.bytes, d.total - answer.sentBytes);

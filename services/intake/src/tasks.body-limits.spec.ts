@@ -3,7 +3,7 @@ import { RawAnswer, rawRequest } from '@spectest/testing';
 import { randomBytes } from 'node:crypto';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { IntakeTestApp, fixture, startIntakeTestApp } from './testing/intake-test-app';
-import { HELD_PER_BODY_BYTE } from './upload-limiter';
+import { HELD_PER_BODY_BYTE, SLOW_BODY_MS } from './upload-limiter';
 
 /**
  * The request body of POST /v1/tasks is read only for a caller who is authenticated and admitted, and
@@ -18,9 +18,9 @@ const MAX_SPEC_BYTES = 1024 * KiB;
 const MAX_COMPRESSED_BODY_BYTES = 512 * KiB;
 /** The JSON body limit: twice the spec (escapes) plus 64 KiB of other fields. */
 const MAX_BODY_BYTES = 2 * MAX_SPEC_BYTES + 64 * KiB;
-/** A body just under the limit, and a budget that holds two of them but not three. */
+/** A body just under the limit, and a budget that holds nine tenths of two of them, but not a third declared. */
 const BIG_BODY = MAX_BODY_BYTES - KiB;
-const UPLOAD_MEMORY_BYTES = Math.floor(2.5 * HELD_PER_BODY_BYTE * BIG_BODY);
+const UPLOAD_MEMORY_BYTES = Math.floor((2 * 0.9 + 0.5) * HELD_PER_BODY_BYTE * BIG_BODY);
 
 let t: IntakeTestApp;
 beforeAll(async () => {
@@ -143,29 +143,40 @@ describe('limits while the body is read', () => {
 });
 
 describe('bodies being read at once', () => {
-  it('429 limit_exceeded past MAX_UPLOADS_PER_CLIENT for one client, with Retry-After; another client is not held up', async () => {
+  it('429 limit_exceeded past MAX_UPLOADS_PER_CLIENT slow bodies of one client, with Retry-After; another client is not held up', async () => {
     const auth = await bearer('slowpoke');
-    const slow = [1, 2].map(() => post({ ...json, ...auth }, { dribble: { bytes: 2000, everyMs: 100, total: 20 * KiB } }));
-    await new Promise((r) => setTimeout(r, 300));
+    // 20 KB/s: above the minimum rate, but still arriving after a second, so each counts as slow.
+    const slow = [1, 2].map(() => post({ ...json, ...auth }, { dribble: { bytes: 2000, everyMs: 100, total: 40 * KiB } }));
+    await new Promise((r) => setTimeout(r, SLOW_BODY_MS + 300));
     const third = await post({ ...json, ...auth }, { body: specBody(), expectContinue: true });
     expectProblem(third, 429, 'limit_exceeded');
     expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
     expect(third.continued).toBe(false);
     expect((await post({ ...json, ...(await bearer('bystander')) }, { body: specBody() })).status).toBe(202);
-    // The slow ones end (as invalid JSON: blanks only), and the slots come back.
+    // The slow ones end (as invalid JSON: blanks only), and the client may send again.
     for (const answer of await Promise.all(slow)) expectProblem(answer, 400, 'invalid_request');
     expect((await post({ ...json, ...auth }, { body: specBody() })).status).toBe(202);
   });
 
-  it('503 unavailable with Retry-After once the bodies held reach UPLOAD_MEMORY_BYTES, for any client', async () => {
-    const big = BIG_BODY;
-    const holders = ['holder-a', 'holder-b'].map(async (tenant) => post({ ...json, ...(await bearer(tenant)), 'content-length': big }, { dribble: { bytes: 4000, everyMs: 100, total: big } }));
-    await new Promise((r) => setTimeout(r, 300));
-    const full = await post({ ...json, ...(await bearer('holder-c')), 'content-length': big }, { body: Buffer.alloc(big, ' '), expectContinue: true });
-    expectProblem(full, 503, 'unavailable');
-    expect(Number(full.headers['retry-after'])).toBeGreaterThan(0);
-    const again = await post({ ...json, ...(await bearer('holder-a')), 'content-length': big }, { body: Buffer.alloc(big, ' '), expectContinue: true });
-    expectProblem(again, 503, 'unavailable');
+  it('quick small bodies of one client are never held up by that limit', async () => {
+    const auth = await bearer('burst');
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post({ ...json, ...auth }, { body: specBody() })));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(202));
+  });
+
+  it('503 unavailable with Retry-After, before the body, once what is held leaves no room for a declared length', async () => {
+    const holders = ['holder-a', 'holder-b'].map(async (tenant) =>
+      post({ ...json, ...(await bearer(tenant)), 'content-length': BIG_BODY }, { dribble: { first: Math.floor(0.9 * BIG_BODY), bytes: 400, everyMs: 50, total: BIG_BODY } }),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    for (const tenant of ['holder-c', 'holder-a']) {
+      const full = await post({ ...json, ...(await bearer(tenant)), 'content-length': BIG_BODY }, { body: Buffer.alloc(BIG_BODY, ' '), expectContinue: true });
+      expectProblem(full, 503, 'unavailable');
+      expect(Number(full.headers['retry-after'])).toBeGreaterThan(0);
+      expect(full.continued).toBe(false);
+    }
+    // A small one still fits.
+    expect((await post({ ...json, ...(await bearer('holder-c')) }, { body: specBody() })).status).toBe(202);
     await Promise.all(holders);
   });
 });

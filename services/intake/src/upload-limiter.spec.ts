@@ -1,4 +1,4 @@
-import { HELD_PER_BODY_BYTE, UploadLimiter, UploadRefusedError } from './upload-limiter';
+import { HELD_PER_BODY_BYTE, LARGE_BODY_BYTES, SLOW_BODY_MS, UploadLimiter, UploadRefusedError } from './upload-limiter';
 
 const refusal = (f: () => unknown): UploadRefusedError => {
   try {
@@ -11,39 +11,63 @@ const refusal = (f: () => unknown): UploadRefusedError => {
 };
 
 describe('UploadLimiter', () => {
-  it('lets a client send perClient bodies at once (429 limit_exceeded past it), others unaffected, and counts a release', () => {
-    const limiter = new UploadLimiter({ budgetBytes: 1e9, perClient: 2 });
-    const a = [limiter.acquire('a', 10), limiter.acquire('a', 10)];
+  let clock = 0;
+  const now = () => clock;
+  beforeEach(() => {
+    clock = 0;
+  });
+
+  it('never holds up small quick bodies, however many', () => {
+    const limiter = new UploadLimiter({ budgetBytes: 1e9, perClient: 1 }, now);
+    const uploads = Array.from({ length: 20 }, () => limiter.acquire('a', 1000));
+    for (const u of uploads) u.ensure(1000);
+    expect(limiter.reservedBytes).toBeGreaterThan(0);
+    for (const u of uploads) u.release();
+    expect(limiter.reservedBytes).toBe(0);
+  });
+
+  it('lets a client have perClient large or slow bodies at once (429 limit_exceeded past it), others unaffected', () => {
+    const limiter = new UploadLimiter({ budgetBytes: 1e9, perClient: 2 }, now);
+    const large = limiter.acquire('a', LARGE_BODY_BYTES + 1);
+    const slow = limiter.acquire('a', 100);
+    clock += SLOW_BODY_MS + 1;
+    slow.ensure(50);
     const third = refusal(() => limiter.acquire('a', 10));
     expect([third.status, third.code, third.retryAfterSeconds]).toEqual([429, 'limit_exceeded', 5]);
-    limiter.acquire('b', 10);
-    a[0].release();
-    a[0].release();
-    limiter.acquire('a', 10);
-    expect(() => limiter.acquire('a', 10)).toThrow(UploadRefusedError);
+    const growing = limiter.acquire('b', 0);
+    growing.ensure(LARGE_BODY_BYTES + 1);
+    large.release();
+    large.release();
+    limiter.acquire('a', 10).release();
+    const undeclared = limiter.acquire('a', 0);
+    undeclared.ensure(10);
+    limiter.acquire('a', LARGE_BODY_BYTES * 2);
+    // Growing past the size of a large body makes it count: a third one.
+    expect(refusal(() => undeclared.ensure(LARGE_BODY_BYTES * 2)).code).toBe('limit_exceeded');
+    expect(() => slow.ensure(LARGE_BODY_BYTES * 2)).not.toThrow();
   });
 
-  it('reserves HELD_PER_BODY_BYTE times the body, refuses past the budget with 503 unavailable, and gives it back', () => {
-    const limiter = new UploadLimiter({ budgetBytes: 300 * HELD_PER_BODY_BYTE, perClient: 10 });
-    const first = limiter.acquire('a', 200);
-    expect(limiter.reservedBytes).toBe(200 * HELD_PER_BODY_BYTE);
-    const full = refusal(() => limiter.acquire('b', 101));
-    expect([full.status, full.code]).toEqual([503, 'unavailable']);
-    first.release();
-    expect(limiter.reservedBytes).toBe(0);
-    limiter.acquire('b', 300).release();
-  });
-
-  it('grows the reservation of a body of unknown size in steps as it arrives, refusing once the budget is spent', () => {
-    const step = 64 * 1024;
-    const limiter = new UploadLimiter({ budgetBytes: 4 * step, perClient: 10 });
+  it('reserves HELD_PER_BODY_BYTE times what has arrived; refuses past the budget with 503 unavailable; gives it back', () => {
+    const limiter = new UploadLimiter({ budgetBytes: 4000, perClient: 10 }, now);
     const upload = limiter.acquire('a', 0);
-    upload.ensure(1);
-    expect(limiter.reservedBytes).toBe(step);
-    upload.ensure(step / HELD_PER_BODY_BYTE);
-    expect(limiter.reservedBytes).toBe(step);
-    expect(() => upload.ensure(step * 2)).toThrow(UploadRefusedError);
+    upload.ensure(100);
+    expect(limiter.reservedBytes).toBe(100 * HELD_PER_BODY_BYTE);
+    upload.ensure(50);
+    expect(limiter.reservedBytes).toBe(100 * HELD_PER_BODY_BYTE);
+    const over = refusal(() => upload.ensure(2000));
+    expect([over.status, over.code, over.retryAfterSeconds]).toEqual([503, 'unavailable', 5]);
     upload.release();
+    expect(limiter.reservedBytes).toBe(0);
+  });
+
+  it('turns away at once a body that declares more than is left of the budget, reserving nothing for it', () => {
+    const limiter = new UploadLimiter({ budgetBytes: 300 * HELD_PER_BODY_BYTE, perClient: 10 }, now);
+    const first = limiter.acquire('a', 200);
+    first.ensure(200);
+    expect(refusal(() => limiter.acquire('b', 101)).code).toBe('unavailable');
+    limiter.acquire('b', 50).release();
+    first.release();
+    limiter.acquire('b', 300).release();
     expect(limiter.reservedBytes).toBe(0);
   });
 });

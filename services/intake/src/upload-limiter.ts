@@ -14,7 +14,7 @@ export class UploadRefusedError extends AppError {
 export interface UploadLimits {
   /** Bytes of bodies (and what is made of them) this process holds at once, for all clients. */
   budgetBytes: number;
-  /** Bodies one client may be sending at once. */
+  /** Large or slow bodies one client may be sending at once. */
   perClient: number;
 }
 
@@ -24,82 +24,107 @@ export interface UploadLimits {
  * while it is sent to Postgres.
  */
 export const HELD_PER_BODY_BYTE = 3;
-
-/** How fast a body without a declared length reserves as it grows. */
-const GROWTH_STEP = 64 * 1024;
+/** A body past this size, or still arriving after SLOW_BODY_MS, counts against its client's uploads. */
+export const LARGE_BODY_BYTES = 1024 * 1024;
+export const SLOW_BODY_MS = 1_000;
 const RETRY_AFTER_SECONDS = 5;
 
+const full = () => new UploadRefusedError('unavailable', 'this server is holding as many request bodies as its memory allows; retry shortly', RETRY_AFTER_SECONDS);
+
 /**
- * Bounds the request bodies being read and held, per client and per process: a client sends at most
- * `perClient` at once (429 `limit_exceeded` above, so a slow or stuck upload cannot multiply), and the
- * process holds at most `budgetBytes` for all of them (503 `unavailable` above: this replica is full,
- * another may not be). An upload reserves for its declared size, or grows its reservation as an
- * undeclared (chunked or compressed) body arrives, and gives it all back when released. One client may
- * use the whole budget: the largest body allowed must fit in it, and the minimum rate and the deadline
- * bound how long it is held.
+ * Bounds the request bodies being read, per client and per process. The process holds at most `budgetBytes`
+ * for all of them (503 `unavailable` past it: this replica is full, another may not be): a body reserves for
+ * what has arrived, as it arrives, so a slow client holds only what it has sent, and one that declares more
+ * than is left is turned away before it sends. A client may have at most `perClient` large or slow bodies in
+ * flight (429 `limit_exceeded` past it): quick small submissions are never held up, while slow or stuck
+ * uploads cannot multiply.
  */
 export class UploadLimiter {
   private reserved = 0;
-  private readonly clients = new Map<string, number>();
+  private readonly heavy = new Map<string, number>();
 
-  constructor(private readonly limits: UploadLimits) {}
+  constructor(
+    private readonly limits: UploadLimits,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Bytes reserved now, for all clients (metrics and tests). */
   get reservedBytes(): number {
     return this.reserved;
   }
 
-  /** Starts an upload of `client`, reserving for `bodyBytes` (0 when unknown). Throws UploadRefusedError. */
-  acquire(client: string, bodyBytes: number): Upload {
-    const bytes = bodyBytes * HELD_PER_BODY_BYTE;
-    const uploads = this.clients.get(client) ?? 0;
-    if (uploads >= this.limits.perClient) {
-      throw new UploadRefusedError('limit_exceeded', `this client is already sending ${uploads} bodies; the limit is ${this.limits.perClient} at once`, RETRY_AFTER_SECONDS);
-    }
-    this.reserve(bytes);
-    this.clients.set(client, uploads + 1);
-    return new Upload(this, client, bytes);
-  }
-
-  /** @internal: an Upload reserving `by` more bytes. Throws UploadRefusedError. */
-  reserve(by: number): void {
-    if (this.reserved + by > this.limits.budgetBytes) {
-      throw new UploadRefusedError('unavailable', 'this server is holding as many request bodies as its memory allows; retry shortly', RETRY_AFTER_SECONDS);
-    }
-    this.reserved += by;
+  /** Starts an upload of `client` whose body declares `declaredBodyBytes` (0 when unknown). Throws UploadRefusedError. */
+  acquire(client: string, declaredBodyBytes: number): Upload {
+    if ((this.heavy.get(client) ?? 0) >= this.limits.perClient) throw this.tooMany(client);
+    if (this.reserved + declaredBodyBytes * HELD_PER_BODY_BYTE > this.limits.budgetBytes) throw full();
+    const upload = new Upload(this, client, this.now());
+    if (declaredBodyBytes > LARGE_BODY_BYTES) upload.countAsHeavy();
+    return upload;
   }
 
   /** @internal */
-  release(client: string, bytes: number): void {
+  reserve(bytes: number): void {
+    if (this.reserved + bytes > this.limits.budgetBytes) throw full();
+    this.reserved += bytes;
+  }
+
+  /** @internal */
+  addHeavy(client: string): void {
+    const n = this.heavy.get(client) ?? 0;
+    if (n >= this.limits.perClient) throw this.tooMany(client);
+    this.heavy.set(client, n + 1);
+  }
+
+  /** @internal */
+  release(client: string, bytes: number, heavy: boolean): void {
     this.reserved -= bytes;
-    const uploads = (this.clients.get(client) ?? 1) - 1;
-    if (uploads > 0) this.clients.set(client, uploads);
-    else this.clients.delete(client);
+    if (!heavy) return;
+    const n = (this.heavy.get(client) ?? 1) - 1;
+    if (n > 0) this.heavy.set(client, n);
+    else this.heavy.delete(client);
+  }
+
+  /** @internal */
+  elapsed(since: number): number {
+    return this.now() - since;
+  }
+
+  private tooMany(client: string): UploadRefusedError {
+    return new UploadRefusedError('limit_exceeded', `this client is already sending ${this.heavy.get(client)} large or slow bodies; the limit is ${this.limits.perClient} at once`, RETRY_AFTER_SECONDS);
   }
 }
 
-/** One body being read: grows its reservation as it arrives, and must be released once done with. */
+/** One body being read: reserves as it arrives, and must be released once the submission is done with. */
 export class Upload {
+  private bytes = 0;
+  private heavy = false;
   private released = false;
 
   constructor(
     private readonly limiter: UploadLimiter,
     private readonly client: string,
-    private bytes: number,
+    private readonly started: number,
   ) {}
 
-  /** Makes sure a body of `bodyBytes` is reserved for (in steps, so a body does not reserve per chunk). Throws UploadRefusedError. */
+  /** A body of `bodyBytes` has arrived so far: reserve for it. Throws UploadRefusedError. */
   ensure(bodyBytes: number): void {
+    if (this.released) return;
+    if (!this.heavy && (bodyBytes > LARGE_BODY_BYTES || this.limiter.elapsed(this.started) > SLOW_BODY_MS)) this.countAsHeavy();
     const total = bodyBytes * HELD_PER_BODY_BYTE;
-    if (this.released || total <= this.bytes) return;
-    const target = Math.ceil(total / GROWTH_STEP) * GROWTH_STEP;
-    this.limiter.reserve(target - this.bytes);
-    this.bytes = target;
+    if (total <= this.bytes) return;
+    this.limiter.reserve(total - this.bytes);
+    this.bytes = total;
+  }
+
+  /** @internal */
+  countAsHeavy(): void {
+    this.limiter.addHeavy(this.client);
+    this.heavy = true;
   }
 
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.limiter.release(this.client, this.bytes);
+    this.limiter.release(this.client, this.bytes, this.heavy);
   }
 }
