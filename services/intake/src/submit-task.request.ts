@@ -66,7 +66,7 @@ export async function readSubmitRequest(req: IncomingMessage, res: ServerRespons
   const parsedOptions = TaskOptionsSchema.safeParse(options);
   if (!parsedOptions.success) throw new AppError('invalid_request', 'invalid options', 400, zodDetails(parsedOptions.error));
   if (typeof fields.name === 'string' && hasUnstorableText(fields.name)) throw unstorableField('/name');
-  const name = typeof fields.name === 'string' && fields.name.trim() ? fields.name.trim().slice(0, 200) : baseName(file.filename);
+  const name = typeof fields.name === 'string' && fields.name.trim() ? clip(fields.name.trim()) : baseName(file.filename);
   const spec = checkSpecBytes(file.bytes, limits.maxSpecBytes);
   await assertStorableSpecText(spec, limits.specMaxDepth);
   return { spec, name, options: parsedOptions.data };
@@ -102,9 +102,13 @@ function parseOptionsField(text: string, maxDepth: number): unknown {
   return JSON.parse(text);
 }
 
+/** At most 200 characters, cut between code points (never inside a surrogate pair). */
+const clip = (name: string): string => name.slice(0, 200).replace(/[\uD800-\uDBFF]$/, '');
+
+/** The task's name from the file's, unless it is empty or holds text no database can store (a form may encode a NUL). */
 function baseName(filename?: string): string {
-  const base = (filename ?? '').replace(/\.(ya?ml|json)$/i, '').trim();
-  return base ? base.slice(0, 200) : 'task';
+  const base = clip((filename ?? '').replace(/\.(ya?ml|json)$/i, '').trim());
+  return base && !hasUnstorableText(base) ? base : 'task';
 }
 
 /** Cheap checks before storing: the deep ones (YAML/JSON, OpenAPI) belong to the parsing stage. */

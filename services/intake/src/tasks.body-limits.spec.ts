@@ -1,6 +1,7 @@
 import { signTestToken } from '@spectest/auth';
 import { RawAnswer, rawRequest } from '@spectest/testing';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { IntakeTestApp, fixture, startIntakeTestApp } from './testing/intake-test-app';
 import { HELD_PER_BODY_BYTE, SLOW_BODY_MS } from './upload-limiter';
@@ -33,6 +34,7 @@ beforeAll(async () => {
       MIN_BODY_BYTES_PER_SECOND: '2000',
       BODY_RATE_WINDOW_MS: '400',
       HTTP_REQUEST_TIMEOUT_MS: '2500',
+      HTTP_HEADERS_TIMEOUT_MS: '1000',
       MAX_UPLOADS_PER_CLIENT: '2',
       UPLOAD_MEMORY_BYTES: String(UPLOAD_MEMORY_BYTES),
       RATE_LIMIT_PER_MINUTE: '1000',
@@ -139,6 +141,25 @@ describe('limits while the body is read', () => {
   it('408 request_timeout for a body still arriving at HTTP_REQUEST_TIMEOUT_MS, fast enough but endless', async () => {
     const answer = await post({ ...json, ...(await bearer('trickler')) }, { dribble: { bytes: 400, everyMs: 50, total: MAX_BODY_BYTES } });
     expect(expectProblem(answer, 408, 'request_timeout').detail).toMatch(/within 2500 ms/);
+  });
+});
+
+describe('slow headers', () => {
+  it('a client that dribbles its headers is answered 408 and cut off after HTTP_HEADERS_TIMEOUT_MS', async () => {
+    const { port } = new URL(t.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (d) => (received += d));
+    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+    const started = Date.now();
+    socket.write('POST /v1/tasks HTTP/1.1\r\nHost: localhost\r\n');
+    const drip = setInterval(() => !socket.destroyed && socket.write('X'), 100);
+    const at = await closed;
+    clearInterval(drip);
+    expect(received).toMatch(/^HTTP\/1\.1 408/);
+    // Not a speed figure: Node checks its timeouts every 30 s unless told otherwise (we check every second),
+    // which would most often let this connection live well past 10 s.
+    expect(at - started).toBeLessThan(10_000);
   });
 });
 

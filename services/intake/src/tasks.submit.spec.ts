@@ -242,6 +242,17 @@ describe('POST /v1/tasks: text no database can store, and nesting', () => {
     expect(await storedTasks(tenant)).toEqual([]);
   });
 
+  it('a file name that would bring such text into the task name is not used', async () => {
+    const boundary = 'b0undary';
+    const body = Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="spec"; filename*=UTF-8''pets%00store.yaml\r\n\r\n${fixture('petstore.yaml')}\r\n--${boundary}--\r\n`,
+    );
+    const res = await t.call('/v1/tasks', { method: 'POST', tenant: 'unstorable-but-fine', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
+    expect(res.status).toBe(202);
+    const { taskId } = await res.json();
+    expect((await t.waitFor(taskId, 'unstorable-but-fine', () => true)).name).toBe('task');
+  });
+
   it('accepts escaped surrogate pairs and other control characters', async () => {
     const res = await t.submit({ spec: withDescription('emoji \ud83d\ude00 and \u0001'), name: 'ok \ud83d\ude00' }, 'unstorable-but-fine');
     expect(res.status).toBe(202);
