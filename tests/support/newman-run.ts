@@ -4,7 +4,7 @@ const newman = require('newman') as { run(options: Record<string, unknown>, done
 
 interface NewmanSummary {
   run: {
-    executions: unknown[];
+    executions: { item: { name: string }; response?: { code: number } }[];
     /** Failed assertions, script errors (a test script that does not compile) and request errors. */
     failures: { error: { name: string; message: string; test?: string }; at: string; source?: { name?: string } }[];
   };
@@ -15,6 +15,8 @@ export interface NewmanRun {
   executed: number;
   /** Failed requests by item name (= case title), with the failed assertions' messages. */
   failures: Map<string, string>;
+  /** The status each request was answered, by item name (null: no answer). */
+  statuses: Map<string, number | null>;
 }
 
 /** Runs a generated Postman collection with newman as a library, as a CI job would with the CLI. */
@@ -30,7 +32,8 @@ export function runNewman(collection: unknown, environment: unknown, baseUrl: st
           const line = `${failure.at} ${failure.error.test ?? failure.error.name}: ${failure.error.message}`;
           failures.set(name, failures.has(name) ? `${failures.get(name)}\n${line}` : line);
         }
-        resolve({ executed: summary.run.executions.length, failures });
+        const statuses = new Map(summary.run.executions.map((execution) => [execution.item.name, execution.response?.code ?? null]));
+        resolve({ executed: summary.run.executions.length, failures, statuses });
       },
     );
   });

@@ -1,5 +1,5 @@
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { RunningFixture, methodNotAllowed, readBody, sendError, sendJson, startFixtureServer } from './fixture-http';
 
 /**
  * A faithful implementation of tests/fixtures/petstore.yaml, including its input validation, for
@@ -19,12 +19,7 @@ export interface PetstoreServerOptions {
   faults?: PetstoreFault[];
 }
 
-export interface RunningPetstore {
-  url: string;
-  /** Requests received so far, e.g. "POST /pets". */
-  requests: string[];
-  close(): Promise<void>;
-}
+export type RunningPetstore = RunningFixture;
 
 interface Pet {
   id: number;
@@ -32,22 +27,13 @@ interface Pet {
   tag?: string;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
-
 export async function startPetstoreServer(opts: PetstoreServerOptions = {}): Promise<RunningPetstore> {
   const pets = new Map<number, Pet>([
     [1, { id: 1, name: 'Fluffy', tag: 'cat' }],
     [2, { id: 2, name: 'Rex', tag: 'dog' }],
     [3, { id: 3, name: 'Bubbles' }],
   ]);
-  const requests: string[] = [];
   const faults = new Set<PetstoreFault>(opts.faulty ? PETSTORE_FAULTS : (opts.faults ?? []));
-
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    requests.push(`${req.method} ${url.pathname}`);
-    handle(req, res, url).catch(() => sendError(res, 500, 'internal error'));
-  });
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const segments = url.pathname.split('/').filter((s) => s !== '');
@@ -102,17 +88,7 @@ export async function startPetstoreServer(opts: PetstoreServerOptions = {}): Pro
     res.writeHead(faults.has('wrong_status') ? 200 : 201).end();
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
+  return startFixtureServer(handle);
 }
 
 function validatePet(body: unknown): string | null {
@@ -124,31 +100,4 @@ function validatePet(body: unknown): string | null {
   if (typeof pet.name !== 'string') return 'name must be a string';
   if (pet.tag !== undefined && typeof pet.tag !== 'string') return 'tag must be a string';
   return null;
-}
-
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-/** The spec's `default` response: an Error { code, message }. */
-function sendError(res: ServerResponse, status: number, message: string): void {
-  sendJson(res, status, { code: status, message });
-}
-
-function methodNotAllowed(res: ServerResponse, allow: string): void {
-  res.setHeader('allow', allow);
-  sendError(res, 405, 'method not allowed');
 }
