@@ -8,3 +8,4 @@ export {
 } from './postgres.harness';
 export { freePort } from './free-port';
 export { rawRequest, type RawRequest, type RawAnswer } from './raw-http';
+export { countingLoopTurns } from './loop-turns';

@@ -4,6 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { IntakeConfig } from './intake.config';
 import { setupApiDocs } from './intake.openapi';
+import { mediaType } from './submit-task.request';
 
 /** The web page's static files, served as written (no build step): the same folder from src/ and from dist/. */
 export const WEB_ROOT = join(__dirname, '..', 'src', 'public');
@@ -11,7 +12,7 @@ export const WEB_ROOT = join(__dirname, '..', 'src', 'public');
 /** Bodies of the other routes (none takes more than a few fields). */
 const SMALL_BODY_LIMIT = '64kb';
 
-const isJson = (req: IncomingMessage) => (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
+const isJson = (req: IncomingMessage) => mediaType(req) === 'application/json';
 /** POST /v1/tasks reads its own body, once the caller is authenticated and admitted (see submission.reader). */
 const isSubmission = (req: IncomingMessage) => req.method === 'POST' && (req.url ?? '').split('?')[0] === '/v1/tasks';
 

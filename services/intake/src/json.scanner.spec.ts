@@ -1,4 +1,5 @@
 import { hasUnstorableText } from '@spectest/contracts';
+import { countingLoopTurns } from '@spectest/testing';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJsonString, decodeJsonStringInSlices } from './json-string.decoder';
@@ -143,15 +144,7 @@ describe('decodeJsonString', () => {
 
   it('decodes a big string in slices, letting the event loop turn, to the same bytes', async () => {
     const raw = Buffer.from(JSON.stringify('paths:\n  /p: "\u00e9 😀"\n'.repeat(400_000)).slice(1, -1));
-    let turns = 0;
-    let counting = true;
-    const count = () => {
-      turns++;
-      if (counting) setImmediate(count);
-    };
-    setImmediate(count);
-    const sliced = await decodeJsonStringInSlices(raw);
-    counting = false;
+    const { result: sliced, turns } = await countingLoopTurns(() => decodeJsonStringInSlices(raw));
     expect(sliced.equals(decodeJsonString(raw))).toBe(true);
     expect(sliced.toString()).toBe(JSON.parse(`"${raw}"`));
     expect(turns).toBeGreaterThan(1);

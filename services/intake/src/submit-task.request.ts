@@ -31,7 +31,8 @@ const MAX_FIELDS_BYTES = 1024 * 1024;
 
 export type SubmissionKind = 'json' | 'multipart';
 
-const mediaType = (req: IncomingMessage) => (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+/** The media type of a request's body, lower case, without parameters ('' when there is none). */
+export const mediaType = (req: IncomingMessage): string => (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 
 /** What the body of a submission is, from its headers alone (415 for anything else, 400 for no body at all). */
 export function submissionKind(req: IncomingMessage): SubmissionKind {
