@@ -13,7 +13,7 @@ export const intakeEnvShape = {
   MAX_COMPRESSED_BODY_BYTES: envInt(50 * MiB, 1024),
   /** Decoded bytes per compressed byte, judged once a body passes 1 MiB decoded (413 above: a compression bomb). */
   MAX_INFLATE_RATIO: envInt(100, 2, 100_000),
-  /** A body must arrive at least this fast over every BODY_RATE_WINDOW_MS (408 below). */
+  /** A body must arrive at least this fast on average, judged every BODY_RATE_WINDOW_MS (408 below). */
   MIN_BODY_BYTES_PER_SECOND: envInt(16 * 1024, 1),
   BODY_RATE_WINDOW_MS: envInt(10_000, 100, 600_000),
   /** Request bodies one client (tenant, or address without a token) may be sending at once (429 above). */

@@ -13,7 +13,7 @@ export interface BodyLimits {
   maxCompressedBytes: number;
   /** Decoded bytes per wire byte, checked once the decoded body passes 1 MiB. */
   maxInflateRatio: number;
-  /** The body must arrive at this rate or faster, measured over every `rateWindowMs`. */
+  /** The body must arrive at this average rate or faster, judged every `rateWindowMs` from the first one on. */
   minBytesPerSecond: number;
   rateWindowMs: number;
   /** The whole body must have arrived this long after the request came in. */
@@ -78,7 +78,6 @@ export function guardedBody(req: IncomingMessage, res: ServerResponse, limits: B
 
   let wire = 0;
   let decoded = 0;
-  let windowWire = 0;
   const decoder = coding === 'gzip' ? createGunzip() : coding === 'deflate' ? createInflate() : coding === 'br' ? createBrotliDecompress() : new PassThrough();
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -93,23 +92,23 @@ export function guardedBody(req: IncomingMessage, res: ServerResponse, limits: B
 
   const onData = (chunk: Buffer) => {
     wire += chunk.length;
-    windowWire += chunk.length;
     if (coding !== 'identity' && wire > limits.maxCompressedBytes) fail(tooLarge(`the compressed body is over ${limits.maxCompressedBytes} bytes`));
   };
-  let windowStart = Date.now();
+  // The rate is the bytes received over the time we were ready to read them: an interval that the event loop,
+  // busy elsewhere, stretched, or in which we held the body back (backpressure: it is being scanned or
+  // inflated), is not the client's fault and does not count. Judged once a window of such time has passed.
+  const step = Math.max(10, Math.floor(limits.rateWindowMs / 10));
+  let lastTick = Date.now();
+  let ready = 0;
   const rateTimer = setInterval(() => {
     const now = Date.now();
-    const elapsed = now - windowStart;
-    // Only the client is judged: not a window in which we held the body back (backpressure: the body is
-    // being scanned or inflated), nor one that the event loop, busy elsewhere, let run long (bytes may be
-    // waiting to be read).
-    const ourDelay = req.readableFlowing === false || elapsed > limits.rateWindowMs * 1.5;
-    if (!ourDelay && windowWire * 1000 < limits.minBytesPerSecond * elapsed) {
-      fail(tooSlow(`the body arrived at ${Math.round((windowWire * 1000) / elapsed)} bytes/s; the minimum is ${limits.minBytesPerSecond} bytes/s`));
+    const interval = now - lastTick;
+    lastTick = now;
+    if (interval < 2 * step && req.readableFlowing !== false) ready += interval;
+    if (ready >= limits.rateWindowMs && wire * 1000 < limits.minBytesPerSecond * ready) {
+      fail(tooSlow(`the body arrived at ${Math.round((wire * 1000) / ready)} bytes/s; the minimum is ${limits.minBytesPerSecond} bytes/s`));
     }
-    windowStart = now;
-    windowWire = 0;
-  }, limits.rateWindowMs);
+  }, step);
   const deadline = setTimeout(() => fail(tooSlow(`the body did not arrive within ${limits.deadlineMs} ms`)), limits.deadlineMs);
 
   /** Stops reading for us; what the client still sends is read and dropped, so it can read the answer. */
