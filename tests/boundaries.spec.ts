@@ -3,6 +3,9 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
 
+// The rules that enforce boundaries: which projects may import which, and what the pure libs may touch.
+const BOUNDARY_RULES = new Set(['@nx/enforce-module-boundaries', 'no-restricted-imports', 'no-restricted-globals']);
+
 /** The module boundaries are enforced by lint, not by good intentions: each forbidden import is reported. */
 describe('module boundaries', () => {
   beforeAll(() => {
@@ -24,7 +27,7 @@ describe('module boundaries', () => {
       if (!out) throw new Error(`eslint failed: ${(err as { stderr: string }).stderr}`);
     }
     const [result] = JSON.parse(out) as { messages: { ruleId: string | null; message: string }[] }[];
-    return result.messages.filter((m) => m.ruleId === '@nx/enforce-module-boundaries').map((m) => m.message);
+    return result.messages.filter((m) => m.ruleId !== null && BOUNDARY_RULES.has(m.ruleId)).map((m) => m.message);
   };
 
   it.each([
@@ -35,9 +38,29 @@ describe('module boundaries', () => {
     expect((await boundaryErrors(file, code)).length).toBeGreaterThan(0);
   });
 
+  // Each refused by the rule meant for it: the tag constraint for our libs, the I/O ban for the rest.
+  const pureOnly = /tagged with "type:pure" can only depend on libs tagged with "type:pure", "type:contracts"/;
+  const noIo = /pure lib .* does no I\/O/;
+  it.each([
+    ['persistence', 'libs/cases/src/probe.ts', "import { GenerationStore } from '@spectest/persistence';\nexport const x = GenerationStore;\n", pureOnly],
+    ['the platform lib', 'libs/openapi/src/probe.ts', "import { metrics } from '@spectest/platform';\nexport const x = metrics;\n", pureOnly],
+    ['a file (node:fs/promises)', 'libs/artifact/src/probe.ts', "import { readFile } from 'node:fs/promises';\nexport const x = readFile;\n", noIo],
+    ['a file (fs)', 'libs/openapi/src/probe.ts', "import * as fs from 'fs';\nexport const x = fs;\n", noIo],
+    ['a process', 'libs/cases/src/probe.ts', "import { spawn } from 'node:child_process';\nexport const x = spawn;\n", noIo],
+    ['a server', 'libs/artifact/src/probe.ts', "import { createServer } from 'node:http';\nexport const x = createServer;\n", noIo],
+    ['a database driver', 'libs/cases/src/probe.ts', "import { Client } from 'pg';\nexport const x = Client;\n", noIo],
+    ['NestJS', 'libs/openapi/src/probe.ts', "import { Injectable } from '@nestjs/common';\nexport const x = Injectable;\n", noIo],
+    ['fetch', 'libs/artifact/src/probe.ts', "export const x = () => fetch('http://example.test');\n", noIo],
+  ])('refuses a pure lib touching %s', async (_what, file, code, rule) => {
+    expect(await boundaryErrors(file, code)).toEqual([expect.stringMatching(rule)]);
+  });
+
   it.each([
     ['a service importing libs', 'services/gateway/src/probe.ts', "import { TaskStore } from '@spectest/persistence';\nimport { subjects } from '@spectest/contracts';\nexport const x = [TaskStore, subjects];\n"],
     ['the embedded app composing services', 'apps/embedded/src/probe.ts', "import { IntakeModule } from '@spectest/intake';\nexport const x = IntakeModule;\n"],
+    ['a pure lib importing contracts and pure libs', 'libs/artifact/src/probe.ts', "import { AppError } from '@spectest/contracts';\nimport { readSpec } from '@spectest/openapi';\nimport { buildFoundationCases } from '@spectest/cases';\nexport const x = [AppError, readSpec, buildFoundationCases];\n"],
+    ["a pure lib reading node:http's status texts", 'libs/cases/src/probe.ts', "import { STATUS_CODES } from 'node:http';\nexport const x = STATUS_CODES;\n"],
+    ['a service importing pure libs', 'services/packager/src/probe.ts', "import { artifactEntries } from '@spectest/artifact';\nexport const x = artifactEntries;\n"],
   ])('allows %s', async (_what, file, code) => {
     expect(await boundaryErrors(file, code)).toEqual([]);
   });

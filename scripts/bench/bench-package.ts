@@ -6,17 +6,9 @@ import { join, resolve } from 'node:path';
 import { TestCase } from '@spectest/contracts';
 import { GenerationStore, PostgresArtifactStore, createDataSource, runMigrations } from '@spectest/persistence';
 import { createTestDatabase } from '@spectest/testing';
-import {
-  ArtifactEntry,
-  ArtifactInput,
-  artifactEntries,
-  buildArtifactFiles,
-  buildFoundationCases,
-  readSpec,
-  stopSpecValidator,
-  zipArtifact,
-  zipArtifactStream,
-} from '@spectest/testgen';
+import { readSpec, stopSpecValidator } from '@spectest/openapi';
+import { buildFoundationCases } from '@spectest/cases';
+import { ArtifactEntry, ArtifactInput, artifactEntries, buildArtifactFiles, zipArtifact, zipArtifactStream } from '@spectest/artifact';
 
 /**
  * `npm run bench:package`: the packaging stage alone, from loaded cases to a ZIP stored in Postgres, on large

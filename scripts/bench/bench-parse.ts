@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ReadSpecStep, buildFoundationCases, readSpec, selectEndpoints, stopSpecValidator } from '@spectest/testgen';
+import { ReadSpecStep, readSpec, selectEndpoints, stopSpecValidator } from '@spectest/openapi';
+import { buildFoundationCases } from '@spectest/cases';
 import { ensureCorpus } from '../corpus/corpus-source';
 import { StageGaps, measureService } from './bench-parse-service';
 

@@ -1,5 +1,5 @@
 import { TestCase } from '@spectest/contracts';
-import { buildArtifactFiles } from '@spectest/testgen';
+import { buildArtifactFiles } from '@spectest/artifact';
 import { PETSTORE_FAULTS, startPetstoreServer } from '../../tests/support/petstore-server';
 import { runNewman } from '../../tests/support/newman-run';
 

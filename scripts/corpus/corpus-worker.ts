@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { stopSpecValidator } from '@spectest/testgen';
+import { stopSpecValidator } from '@spectest/openapi';
 import { processSpec } from './process-spec';
 
 /** A child process of the corpus runner: one spec at a time, so a hang or a crash costs one child, not the run. */

@@ -1,5 +1,6 @@
 import { AppError, TestCaseSchema } from '@spectest/contracts';
-import { ReadSpecStep, buildFoundationCases, readSpec, selectEndpoints } from '@spectest/testgen';
+import { ReadSpecStep, readSpec, selectEndpoints } from '@spectest/openapi';
+import { buildFoundationCases } from '@spectest/cases';
 
 /** What one spec did in the real parsing + foundation code. */
 export interface SpecOutcome {

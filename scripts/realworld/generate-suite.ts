@@ -1,5 +1,7 @@
 import { buffer } from 'node:stream/consumers';
-import { artifactEntries, buildFoundationCases, readSpec, selectEndpoints, stopSpecValidator, zipArtifactStream } from '@spectest/testgen';
+import { readSpec, selectEndpoints, stopSpecValidator } from '@spectest/openapi';
+import { buildFoundationCases } from '@spectest/cases';
+import { artifactEntries, zipArtifactStream } from '@spectest/artifact';
 
 /**
  * The one place the harness calls the generator: the ZIP the service would produce for a task

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestCase } from '@spectest/contracts';
-import { buildArtifactFiles, zipArtifact } from '@spectest/testgen';
+import { buildArtifactFiles, zipArtifact } from '@spectest/artifact';
 import { extractZip, failedTests, runNodeTest } from '../support/generated-suite';
 
 jest.setTimeout(60_000);

@@ -2,7 +2,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestCase } from '@spectest/contracts';
-import { buildArtifactFiles, buildFoundationCases, readSpec, stopSpecValidator, zipArtifact } from '@spectest/testgen';
+import { readSpec, stopSpecValidator } from '@spectest/openapi';
+import { buildFoundationCases } from '@spectest/cases';
+import { buildArtifactFiles, zipArtifact } from '@spectest/artifact';
 import { PETSTORE_FAULTS, PetstoreFault, startPetstoreServer } from '../support/petstore-server';
 import { extractZip, failedTests, linkDependencies, runNodeTest } from '../support/generated-suite';
 

@@ -801,6 +801,18 @@ export function checkDockerfile(text: string, dockerignore: string, pkg: Obj = r
   problems.push(...checkNpmScripts(runs, pkg));
 
   const final = stages[stages.length - 1];
+  // What a package reads at run time from beside its dist/ (package.json `files`, e.g. the artifact's
+  // templates) must be in the build context and reach the final stage.
+  const shipped = copiedInto(final, false);
+  for (const dir of workspaceDirs(pkg)) {
+    const files = (JSON.parse(readText(`${dir}/package.json`)) as { files?: string[] }).files ?? [];
+    for (const asset of files.filter((f) => f !== 'dist').map((f) => `${dir}/${f}`)) {
+      if (!fs.existsSync(path.join(ROOT, asset))) problems.push(`${asset} (package.json files) does not exist`);
+      else if (isDockerIgnored(asset, ignore)) problems.push(`${asset} (package.json files) is excluded by .dockerignore`);
+      else if (![...shipped].some((c) => c === asset || c === '.' || asset.startsWith(c + '/'))) problems.push(`final stage: ${asset} (package.json files) is not copied`);
+    }
+  }
+
   const inFinal = (kw: string) => lineage(final).flatMap((s) => s.instructions).filter((i) => i.keyword === kw);
   const user = inFinal('USER').pop()?.args;
   if (!user) problems.push('final stage has no USER (runs as root)');

@@ -34,7 +34,7 @@ describe('deploy/Dockerfile', () => {
   it('reports a missing COPY source, a missing workspace manifest, root, and no STOPSIGNAL', () => {
     const cases: Array<[string, string, RegExp]> = [
       ['missing source', dockerfile.replace('COPY nx.json', 'COPY nx.json missing.json'), /COPY source missing\.json does not exist/],
-      ['workspace manifests not copied', dockerfile.replace('COPY --from=workspace-manifests /app/libs ./libs\n', ''), /libs\/testgen\/package\.json is not copied before npm ci/],
+      ['workspace manifests not copied', dockerfile.replace('COPY --from=workspace-manifests /app/libs ./libs\n', ''), /libs\/artifact\/package\.json is not copied before npm ci/],
       ['unknown stage', dockerfile.replace('COPY --from=prod-deps', 'COPY --from=deps'), /--from=deps is not a stage/],
       ['root user', dockerfile.replace('USER 1000:1000', 'USER root'), /runs as root/],
       ['named user', dockerfile.replace('USER 1000:1000', 'USER node'), /not numeric/],
@@ -52,6 +52,14 @@ describe('deploy/Dockerfile', () => {
     }
     expect(checkDockerfile(dockerfile, dockerignore + '\nnx.json\n')).toContainEqual(expect.stringMatching(/nx\.json is excluded by \.dockerignore/));
     expect(checkDockerfile(dockerfile, dockerignore.replace('**/node_modules', ''))).toContainEqual(expect.stringMatching(/does not exclude node_modules/));
+  });
+
+  it('ships what a package reads beside its dist/ (the artifact templates) into the image', () => {
+    expect(checkDockerfile(dockerfile, dockerignore).filter((p) => /package\.json files/.test(p))).toEqual([]);
+    const noLibs = dockerfile.replace('COPY --from=build /app/libs ./libs\n', '');
+    expect(noLibs).not.toBe(dockerfile);
+    expect(checkDockerfile(noLibs, dockerignore)).toContainEqual('final stage: libs/artifact/templates (package.json files) is not copied');
+    expect(checkDockerfile(dockerfile, dockerignore + '\n**/templates\n')).toContainEqual('libs/artifact/templates (package.json files) is excluded by .dockerignore');
   });
 
   it('refers to npm scripts that exist, and the start scripts run the services\' dist/main.js', () => {

@@ -44,7 +44,7 @@ describe('intake memory under a flood of bodies', () => {
   let pid: number;
   beforeAll(async () => {
     cluster = await startCluster({}, { services: ['intake'] });
-    pid = cluster.pids.intake!;
+    pid = cluster.processes.intake[0].pid;
   });
   afterAll(async () => {
     await cluster?.stop();

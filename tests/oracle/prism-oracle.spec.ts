@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { stopSpecValidator } from '@spectest/testgen';
+import { stopSpecValidator } from '@spectest/openapi';
 import { OracleCase, OracleRun, oracleSummary, runOracle } from './oracle-run';
 
 jest.setTimeout(180_000);

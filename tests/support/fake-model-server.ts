@@ -41,6 +41,9 @@ export interface RecordedRequest {
   closedByClient: boolean;
   /** The connection of this request is closed (by either side). */
   socketClosed: boolean;
+  /** When the request arrived, and when its answer ended or was cut off (null while it streams). */
+  startedAt: number;
+  endedAt: number | null;
 }
 
 export interface FakeModelServer {
@@ -100,10 +103,13 @@ export async function startFakeModelServer(opts: FakeModelServerOptions = {}): P
         reply: null,
         closedByClient: false,
         socketClosed: false,
+        startedAt: Date.now(),
+        endedAt: null,
       };
       requests.push(rec);
       req.socket.once('close', () => (rec.socketClosed = true));
       res.once('close', () => {
+        rec.endedAt = Date.now();
         if (!res.writableFinished) rec.closedByClient = true;
       });
       void route(rec, prompt, res).catch(() => res.destroy());

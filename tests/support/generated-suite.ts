@@ -42,7 +42,8 @@ export async function runNodeTest(
   });
 }
 
-const REPO_NODE_MODULES = join(__dirname, '../../node_modules');
+// Found from the dependency itself, so this file works compiled elsewhere (repo scripts build it into tmp/).
+const REPO_NODE_MODULES = dirname(dirname(require.resolve('ajv/package.json')));
 
 /**
  * Stands in for `npm install` in a generated tests/ folder: links the repo's node_modules, which holds
@@ -77,9 +78,20 @@ function unescapeTapName(name: string): string {
 
 /** Unpacks a ZIP into `target`, refusing entries that would land outside it. */
 export async function extractZip(zip: Buffer, target: string): Promise<void> {
+  for (const [name, content] of await readZipEntries(zip)) {
+    const path = join(target, name);
+    if (!path.startsWith(`${target}/`)) throw new Error(`zip entry escapes the target: ${name}`);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content);
+  }
+}
+
+/** Every entry of a ZIP, by name, in the order the ZIP lists them. */
+export async function readZipEntries(zip: Buffer): Promise<Map<string, Buffer>> {
   const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file!))),
   );
+  const entries = new Map<string, Buffer>();
   await new Promise<void>((resolve, reject) => {
     zipfile.on('error', reject);
     zipfile.on('end', () => resolve());
@@ -90,14 +102,12 @@ export async function extractZip(zip: Buffer, target: string): Promise<void> {
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('error', reject);
         stream.on('end', () => {
-          const path = join(target, entry.fileName);
-          if (!path.startsWith(`${target}/`)) return reject(new Error(`zip entry escapes the target: ${entry.fileName}`));
-          mkdir(dirname(path), { recursive: true })
-            .then(() => writeFile(path, Buffer.concat(chunks)))
-            .then(() => zipfile.readEntry(), reject);
+          entries.set(entry.fileName, Buffer.concat(chunks));
+          zipfile.readEntry();
         });
       });
     });
     zipfile.readEntry();
   });
+  return entries;
 }

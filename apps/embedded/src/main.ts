@@ -4,7 +4,8 @@ import { GatewayConfigSchema, GatewayModule } from '@spectest/gateway';
 import { IntakeConfigSchema, IntakeModule, configureIntakeHttp } from '@spectest/intake';
 import { InProcessMessaging } from '@spectest/messaging';
 import { PackagerConfigSchema, PackagerModule } from '@spectest/packager';
-import { TaskStore } from '@spectest/persistence';
+import { DispatchStore, TaskStore } from '@spectest/persistence';
+import { TaskDispatcher } from '@spectest/progress';
 import { createLogger, loadConfigOrExit } from '@spectest/platform';
 import { exitOnSignals, launch, startApplication } from '@spectest/runtime';
 import { SpecParserConfigSchema, SpecParserModule } from '@spectest/spec-parser';
@@ -43,7 +44,7 @@ launch('embedded', async () => {
     },
     messaging,
   );
-  const resumed = await resumeActiveTasks(running.app.get(TaskStore), messaging);
+  const resumed = await resumeActiveTasks(running.app.get(TaskStore), running.app.get(DispatchStore), running.app.get(TaskDispatcher));
   log.info({ url: running.url.replace('0.0.0.0', 'localhost'), authMode: intake.AUTH_MODE, resumed }, `spectest is running at http://localhost:${embedded.PORT}`);
   exitOnSignals({ stop: async () => { await running.stop(); await db.stop(); } }, intake.SHUTDOWN_TIMEOUT_MS);
 });

@@ -20,9 +20,14 @@ export const ERROR_CODES = [
   'origin_not_allowed',
   'request_timeout',
   'limit_exceeded',
-  'unavailable',
   'timeout',
   'worker_failed',
+  /** A work message that does not match its schema: the task cannot be worked on and fails at once. */
+  'invalid_work_message',
+  /** What an earlier stage stored for the task (its document, its options) is missing or unreadable. */
+  'task_data_missing',
+  /** A dependency (database, broker) is down: 503 with Retry-After; try again later. */
+  'unavailable',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

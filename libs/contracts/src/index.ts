@@ -8,3 +8,4 @@ export * from './subjects';
 export * from './progress.reducer';
 export * from './socket.events';
 export * from './storable-text';
+export * from './parsed-spec';

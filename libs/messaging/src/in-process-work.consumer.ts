@@ -55,6 +55,12 @@ export class InProcessWorkConsumer implements WorkConsumer {
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
+      const gate = this.options.gate;
+      if (gate && !gate.isOpen()) {
+        // Like the pull loop: no work is taken while a dependency is down.
+        void gate.whenOpen().then(() => this.schedulePump());
+        return;
+      }
       while (!this.stopping && this.inFlight.free > 0) {
         const work = this.queue.take();
         if (!work) break;
@@ -76,9 +82,12 @@ export class InProcessWorkConsumer implements WorkConsumer {
         if (work.deliveries <= this.options.maxDeliver) this.queue.requeue(work, 0);
       }, this.options.ackWaitMs);
     };
+    const released = new AbortController();
     const settle = (outcome: WorkOutcome): void => {
-      clearTimeout(ackTimer);
       if (state === 'settled') return;
+      // Abandoned: no more progress, so the ack-wait timer (if still armed) hands the message out again.
+      if (outcome.kind === 'abandon') return;
+      clearTimeout(ackTimer);
       const wasRunning = state === 'running';
       state = 'settled';
       // A late ack after an ack-wait redelivery still removes the message, as JetStream does.
@@ -87,6 +96,7 @@ export class InProcessWorkConsumer implements WorkConsumer {
     };
     const active: ActiveDelivery = {
       release: () => {
+        released.abort();
         if (state === 'running') settle({ kind: 'nak', delayMs: 0 });
       },
     };
@@ -105,6 +115,7 @@ export class InProcessWorkConsumer implements WorkConsumer {
       handler: this.handler,
       options: this.options,
       logger: this.logger,
+      signal: released.signal,
     })
       .then(settle)
       .finally(() => {

@@ -1,11 +1,11 @@
 import type { WorkStage } from '@spectest/contracts';
-import type { ConsumeOptions, Messaging, Unsubscribe, WorkConsumer, WorkHandler } from './messaging.types';
+import type { ConsumeOptions, Messaging, PublishWorkOptions, Unsubscribe, WorkConsumer, WorkHandler } from './messaging.types';
 import { defaultMessagingLogger, type MessagingLogger } from './messaging.logger';
 import { InProcessWorkQueue } from './in-process-work.queue';
 import { InProcessWorkConsumer } from './in-process-work.consumer';
 import { assertValidSubject, subjectMatches } from './subject.matcher';
 import { toJsonText } from './json.codec';
-import { resolveConsumeOptions } from './work.defaults';
+import { WORK_DEDUP_WINDOW_MS, resolveConsumeOptions } from './work.defaults';
 
 interface LocalSubscription {
   pattern: string;
@@ -28,6 +28,8 @@ export class InProcessMessaging implements Messaging {
   private readonly queues = new Map<WorkStage, InProcessWorkQueue>();
   private readonly consumers = new Set<InProcessWorkConsumer>();
   private readonly subscriptions = new Set<LocalSubscription>();
+  /** Dedup ids by first publish time, oldest first (Map keeps insertion order). */
+  private readonly dedupIds = new Map<string, number>();
   private readonly logger: MessagingLogger;
   private closing?: Promise<void>;
 
@@ -35,8 +37,21 @@ export class InProcessMessaging implements Messaging {
     this.logger = options.logger ?? defaultMessagingLogger();
   }
 
-  async publishWork(stage: WorkStage, payload: unknown): Promise<void> {
+  async publishWork(stage: WorkStage, payload: unknown, options: PublishWorkOptions = {}): Promise<void> {
+    if (options.dedupId && this.seenRecently(options.dedupId)) return;
     this.publishRawWork(stage, toJsonText(payload));
+  }
+
+  /** The broker's duplicate window: an id published within it is stored once. */
+  private seenRecently(id: string): boolean {
+    const now = Date.now();
+    for (const [seen, at] of this.dedupIds) {
+      if (now - at < WORK_DEDUP_WINDOW_MS) break;
+      this.dedupIds.delete(seen);
+    }
+    if (this.dedupIds.has(id)) return true;
+    this.dedupIds.set(id, now);
+    return false;
   }
 
   /** Test seam: what a foreign producer that does not speak JSON would put on the queue. */

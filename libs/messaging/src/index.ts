@@ -1,6 +1,7 @@
 export * from './messaging.types';
 export type { MessagingLogger } from './messaging.logger';
 export { MaxDeliverExceededError } from './work-delivery.runner';
+export { DependencyGate, type DependencyGateOptions } from './dependency.gate';
 export { WORK_DEFAULTS } from './work.defaults';
 export { NatsMessaging, type NatsMessagingOptions } from './nats.messaging';
 export { workStreamName, workConsumerName } from './nats-work.streams';
@@ -10,4 +11,4 @@ export { WorkTransportStrategy, WORK_TRANSPORT_ID, type WorkTransportOptions } f
 export { WorkContext } from './nest/work.context';
 export { WorkErrorsFilter } from './nest/work-errors.filter';
 export { MessagingModule, MESSAGING } from './nest/messaging.module';
-export { parseWorkMessage } from './work-message';
+export { InvalidWorkMessageError, parseWorkMessage } from './work-message';

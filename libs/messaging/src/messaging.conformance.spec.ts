@@ -2,6 +2,8 @@ import { connect } from 'nats';
 import { subjects, type WorkStage } from '@spectest/contracts';
 import { deleteNatsTestStreams, testNatsConfig } from '@spectest/testing';
 import {
+  DeliverySupersededError,
+  DependencyGate,
   InProcessMessaging,
   NatsMessaging,
   PoisonMessageError,
@@ -233,6 +235,101 @@ describe.each([
     expect(givenUp).toHaveLength(1);
     expect(givenUp[0].payload).toEqual({ taskId: taskId(9) });
     expect((givenUp[0].error as Error).message).toBe('boom 3');
+  });
+
+  it('terminated and given-up messages never come back, even after ackWait (no reliance on term reasons, NATS < 2.10.4)', async () => {
+    const seen: string[] = [];
+    await consume(
+      'parse',
+      async (payload, d) => {
+        const kind = (payload as { kind: string }).kind;
+        seen.push(`${kind} ${d.attempt}`);
+        if (kind === 'poison') throw new PoisonMessageError('bad shape');
+        throw new Error('always fails');
+      },
+      { maxDeliver: 2, retryBackoffMs: [10], ackWaitMs: 300, onGiveUp: async () => undefined },
+    );
+    await messaging.publishWork('parse', { kind: 'poison' });
+    await messaging.publishWork('parse', { kind: 'failing' });
+    await waitFor(() => seen.length === 3);
+    await sleep(1200);
+    expect(seen.sort()).toEqual(['failing 1', 'failing 2', 'poison 1']);
+  });
+
+  it('retries a give-up that could not be written on a later delivery, until it is', async () => {
+    const giveUps: number[] = [];
+    await consume(
+      'parse',
+      async () => {
+        throw new Error('always fails');
+      },
+      {
+        maxDeliver: 2,
+        retryBackoffMs: [10],
+        onGiveUp: async () => {
+          giveUps.push(giveUps.length + 1);
+          if (giveUps.length < 3) throw new Error('database down');
+        },
+      },
+    );
+    await messaging.publishWork('parse', { taskId: taskId(30) });
+    await waitFor(() => giveUps.length === 3, 6000);
+    await sleep(300);
+    expect(giveUps).toEqual([1, 2, 3]);
+  });
+
+  it('runs a handler that failed for a transient reason again in place once the gate opens, spending no attempt', async () => {
+    let down = true;
+    const gate = new DependencyGate({ probe: async () => void (down && (() => { throw new Error('database down'); })()), retryMs: 50 });
+    const attempts: number[] = [];
+    await consume(
+      'parse',
+      async (_p, d) => {
+        attempts.push(d.attempt);
+        if (down) throw Object.assign(new Error('connect ECONNREFUSED'), { transient: true });
+      },
+      { gate, isTransient: (e) => (e as { transient?: boolean }).transient === true, retryBackoffMs: [10] },
+    );
+    await messaging.publishWork('parse', { taskId: taskId(31) });
+    await waitFor(() => attempts.length === 1);
+    await waitFor(() => !gate.isOpen());
+    // While closed, nothing more is pulled and the failed delivery waits.
+    await messaging.publishWork('parse', { taskId: taskId(32) });
+    await sleep(400);
+    expect(attempts).toEqual([1]);
+    down = false;
+    await waitFor(() => attempts.length === 3);
+    await sleep(200);
+    expect(attempts).toEqual([1, 1, 1]);
+    gate.stop();
+  });
+
+  it('stores a work message published twice under one dedup id once', async () => {
+    const got: unknown[] = [];
+    await consume('package', async (payload) => void got.push(payload));
+    await messaging.publishWork('package', { n: 1 }, { dedupId: 'task-1:package:1' });
+    await messaging.publishWork('package', { n: 2 }, { dedupId: 'task-1:package:1' });
+    await messaging.publishWork('package', { n: 3 }, { dedupId: 'task-1:package:2' });
+    await waitFor(() => got.length === 2);
+    await sleep(200);
+    expect(got).toEqual([{ n: 1 }, { n: 3 }]);
+  });
+
+  it('leaves a superseded delivery unsettled: the message comes back after ackWait, not at once', async () => {
+    const seenAt: Array<[number, number]> = [];
+    const started = Date.now();
+    await consume(
+      'parse',
+      async (_p, d) => {
+        seenAt.push([d.attempt, Date.now() - started]);
+        if (d.attempt === 1) throw new DeliverySupersededError('another holder');
+      },
+      { ackWaitMs: 500, retryBackoffMs: [10] },
+    );
+    await messaging.publishWork('parse', { taskId: taskId(33) });
+    await waitFor(() => seenAt.length === 2);
+    expect(seenAt.map(([a]) => a)).toEqual([1, 2]);
+    expect(seenAt[1][1] - seenAt[0][1]).toBeGreaterThanOrEqual(400);
   });
 
   it('keeps at most `concurrency` handlers running', async () => {

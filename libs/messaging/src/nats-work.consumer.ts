@@ -57,10 +57,17 @@ export class NatsWorkConsumer implements WorkConsumer {
   }
 
   private async pullLoop(): Promise<void> {
+    let failing = false;
     while (!this.stopping && !this.nc.isClosed()) {
       const free = this.inFlight.free;
       if (free === 0) {
         await this.inFlight.changed(PULL_EXPIRES_MS);
+        continue;
+      }
+      // While a dependency is down, take no work: every delivery would fail and count as an attempt.
+      const gate = this.options.gate;
+      if (gate && !gate.isOpen()) {
+        await Promise.race([gate.whenOpen(), this.inFlight.changed(PULL_EXPIRES_MS)]);
         continue;
       }
       try {
@@ -70,9 +77,14 @@ export class NatsWorkConsumer implements WorkConsumer {
           if (this.stopping) msg.nak();
           else this.startDelivery(msg);
         }
+        if (failing) this.logger.info({ subject: subjects.work(this.stage) }, 'work pull works again');
+        failing = false;
       } catch (error) {
         if (this.stopping || this.nc.isClosed()) break;
-        this.logger.error({ subject: subjects.work(this.stage), err: String(error) }, 'work pull failed; retrying');
+        // One line per outage, not one per retry.
+        if (!failing) this.logger.error({ subject: subjects.work(this.stage), err: String(error) }, 'work pull failed; retrying');
+        failing = true;
+        gate?.suspect();
         await new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS));
       }
     }
@@ -80,19 +92,27 @@ export class NatsWorkConsumer implements WorkConsumer {
 
   private startDelivery(msg: JsMsg): void {
     let settled = false;
+    const released = new AbortController();
     const settle = (outcome: WorkOutcome): void => {
       if (settled) return;
       settled = true;
       try {
         if (outcome.kind === 'ack') msg.ack();
         else if (outcome.kind === 'nak') msg.nak(outcome.delayMs);
-        else msg.term(outcome.reason);
+        // No reason with the term: servers before 2.10.4 do not parse "+TERM <reason>" and leave the
+        // message pending, to come back once more. The reason is in our log line instead.
+        else if (outcome.kind === 'term') msg.term();
       } catch (error) {
         // Connection gone: the broker redelivers after ack_wait, which is the at-least-once promise.
         this.logger.warn({ subject: subjects.work(this.stage), err: String(error) }, 'could not settle work message');
       }
     };
-    const active: ActiveDelivery = { release: () => settle({ kind: 'nak', delayMs: 0 }) };
+    const active: ActiveDelivery = {
+      release: () => {
+        released.abort();
+        settle({ kind: 'nak', delayMs: 0 });
+      },
+    };
     this.active.add(active);
     this.inFlight.enter();
     void runWorkDelivery({
@@ -107,6 +127,7 @@ export class NatsWorkConsumer implements WorkConsumer {
       handler: this.handler,
       options: this.options,
       logger: this.logger,
+      signal: released.signal,
     })
       .then(settle)
       .finally(() => {

@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager } from 'nats';
 import type { WorkStage } from '@spectest/contracts';
 import { subjects } from '@spectest/contracts';
-import type { ResolvedConsumeOptions } from './work.defaults';
+import { WORK_DEDUP_WINDOW_MS, type ResolvedConsumeOptions } from './work.defaults';
 
 /** JetStream names for one deployment prefix; stream and durable names cannot hold '.', '*', '>' or spaces. */
 export function workStreamName(prefix: string): string {
@@ -27,6 +27,8 @@ export async function ensureWorkStream(jsm: JetStreamManager, prefix: string): P
     // Work-queue retention: a message is deleted once acked (or termed), so the stream is the queue.
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
+    // Publishes with the same Nats-Msg-Id within this window are stored once (see PublishWorkOptions.dedupId).
+    duplicate_window: nanos(WORK_DEDUP_WINDOW_MS),
   };
   try {
     await jsm.streams.add(config);
@@ -41,8 +43,9 @@ export async function ensureWorkStream(jsm: JetStreamManager, prefix: string): P
 
 /**
  * One durable pull consumer per stage, shared by every worker process of that stage (competing consumers).
- * Server max_deliver is one above ours, so a delivery whose holder died on the last attempt still reaches
- * a worker once, which gives it up (onGiveUp) instead of the server dropping it silently.
+ * No server max_deliver: the workers count attempts themselves (the delivery count), so a delivery whose
+ * holder died on the last attempt still reaches a worker, which gives it up (onGiveUp), and a give-up that
+ * could not be written comes back until it is. The server would instead drop the message silently.
  * No server `backoff`: it would replace ack_wait for in-flight deliveries and cut long model calls short;
  * retry delays are given per nak instead.
  */
@@ -60,7 +63,7 @@ export async function ensureWorkConsumer(
     deliver_policy: DeliverPolicy.All,
     filter_subject: prefixed(prefix, subjects.work(stage)),
     ack_wait: nanos(options.ackWaitMs),
-    max_deliver: options.maxDeliver + 1,
+    max_deliver: -1,
   };
   try {
     await jsm.consumers.add(stream, config);

@@ -27,7 +27,7 @@ describe('NatsMessaging setup', () => {
     const info = await (await nc.jetstreamManager()).consumers.info(workStreamName(config.prefix), workConsumerName('enhance'));
     await nc.close();
     expect(info.config.ack_wait).toBe(5_000 * 1_000_000);
-    expect(info.config.max_deliver).toBe(8); // one above maxDeliver: see ensureWorkConsumer
+    expect(info.config.max_deliver).toBe(-1); // the workers count attempts: see ensureWorkConsumer
     expect(a.streamName).toBe(`${config.prefix.toUpperCase()}_WORK`);
   });
 

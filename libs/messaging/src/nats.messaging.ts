@@ -1,12 +1,15 @@
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection, type Subscription } from 'nats';
 import type { WorkStage } from '@spectest/contracts';
 import { subjects } from '@spectest/contracts';
-import type { ConsumeOptions, Messaging, Unsubscribe, WorkConsumer, WorkHandler } from './messaging.types';
+import type { ConsumeOptions, Messaging, PublishWorkOptions, Unsubscribe, WorkConsumer, WorkHandler } from './messaging.types';
 import { defaultMessagingLogger, type MessagingLogger } from './messaging.logger';
 import { ensureWorkConsumer, ensureWorkStream, prefixed, workConsumerName, workStreamName } from './nats-work.streams';
 import { NatsWorkConsumer } from './nats-work.consumer';
 import { encodeJson, decodeJson } from './json.codec';
 import { resolveConsumeOptions } from './work.defaults';
+
+/** A ping (readiness, a submit's check) waits this long for the broker's answer. */
+const PING_TIMEOUT_MS = 2_000;
 
 export interface NatsMessagingOptions {
   /** NATS server URL(s), e.g. nats://127.0.0.1:4222 (config NATS_URL). */
@@ -23,6 +26,7 @@ export class NatsMessaging implements Messaging {
   private readonly consumers = new Set<NatsWorkConsumer>();
   private readonly subscriptions = new Set<Subscription>();
   private closing?: Promise<void>;
+  private connected = true;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -30,7 +34,9 @@ export class NatsMessaging implements Messaging {
     private readonly jsm: JetStreamManager,
     readonly prefix: string,
     private readonly logger: MessagingLogger,
-  ) {}
+  ) {
+    this.watchStatus();
+  }
 
   /** Connects and makes sure the work stream exists (idempotent: any number of processes may call it). */
   static async connect(options: NatsMessagingOptions): Promise<NatsMessaging> {
@@ -51,9 +57,12 @@ export class NatsMessaging implements Messaging {
     return workStreamName(this.prefix);
   }
 
-  async publishWork(stage: WorkStage, payload: unknown): Promise<void> {
+  async publishWork(stage: WorkStage, payload: unknown, options: PublishWorkOptions = {}): Promise<void> {
     this.assertOpen();
-    await this.js.publish(prefixed(this.prefix, subjects.work(stage)), encodeJson(payload));
+    await this.js.publish(prefixed(this.prefix, subjects.work(stage)), encodeJson(payload), {
+      ...(options.dedupId ? { msgID: options.dedupId } : {}),
+      ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+    });
   }
 
   async consumeWork(stage: WorkStage, handler: WorkHandler, options?: ConsumeOptions): Promise<WorkConsumer> {
@@ -95,7 +104,12 @@ export class NatsMessaging implements Messaging {
     });
     this.subscriptions.add(sub);
     // Resolve once the server has the interest, so a publish from another connection right after is seen.
-    await this.nc.flush();
+    // A broker outage meanwhile is no failure: the client sends the interest again on reconnect, and what
+    // was published in between is the log's to replay (subscribers poll it).
+    await this.nc.flush().catch((error: unknown) => {
+      if (this.nc.isClosed()) throw error;
+      this.logger.warn({ subject, err: String(error) }, 'subscribed while the broker is unreachable; the interest is sent on reconnect');
+    });
     return async () => {
       if (!this.subscriptions.delete(sub)) return;
       sub.unsubscribe();
@@ -103,9 +117,28 @@ export class NatsMessaging implements Messaging {
     };
   }
 
+  /** Fails at once while the client is disconnected (a round trip would wait for the reconnect). */
   async ping(): Promise<void> {
     this.assertOpen();
-    await this.nc.rtt();
+    if (!this.connected) throw Object.assign(new Error('the broker connection is down; reconnecting'), { code: 'DISCONNECT' });
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`the broker did not answer a ping in ${PING_TIMEOUT_MS} ms`), { code: 'TIMEOUT' })), PING_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.nc.rtt(), silent]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private watchStatus(): void {
+    void (async () => {
+      for await (const status of this.nc.status()) {
+        if (status.type === 'disconnect') this.connected = false;
+        else if (status.type === 'reconnect') this.connected = true;
+      }
+    })().catch(() => undefined);
   }
 
   close(): Promise<void> {

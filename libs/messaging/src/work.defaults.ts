@@ -7,12 +7,19 @@ export interface ResolvedConsumeOptions {
   ackWaitMs: number;
   retryBackoffMs: number[];
   onGiveUp?: ConsumeOptions['onGiveUp'];
+  onPoison?: ConsumeOptions['onPoison'];
+  gate?: ConsumeOptions['gate'];
+  isTransient: (error: unknown) => boolean;
 }
+
+/** How long a work message's dedup id is remembered by the broker (and by the in-process twin). */
+export const WORK_DEDUP_WINDOW_MS = 120_000;
 
 export const WORK_DEFAULTS = {
   concurrency: 1,
   maxDeliver: 5,
-  ackWaitMs: 30_000,
+  /** Short, with progress every ackWait/5 from live holders, so a dead holder's message comes back in seconds. */
+  ackWaitMs: 10_000,
   retryBackoffMs: [1_000, 5_000, 15_000, 30_000],
   /** How long drain() waits for in-flight handlers when the caller gives no timeout. */
   drainTimeoutMs: 10_000,
@@ -25,6 +32,9 @@ export function resolveConsumeOptions(options: ConsumeOptions = {}): ResolvedCon
     ackWaitMs: options.ackWaitMs ?? WORK_DEFAULTS.ackWaitMs,
     retryBackoffMs: options.retryBackoffMs?.length ? [...options.retryBackoffMs] : [...WORK_DEFAULTS.retryBackoffMs],
     onGiveUp: options.onGiveUp,
+    onPoison: options.onPoison,
+    gate: options.gate,
+    isTransient: options.isTransient ?? (() => false),
   };
   // A bad option is a programming error: fail at consumeWork, not on the first message.
   if (!Number.isInteger(resolved.concurrency) || resolved.concurrency < 1) throw new RangeError('concurrency must be an integer >= 1');

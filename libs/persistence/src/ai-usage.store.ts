@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 /** What earlier enhancing stages measured for one provider and model (moving averages, recent runs weigh more). */
 export interface ModelHistoryRow {
@@ -71,9 +71,9 @@ export class AiUsageStore {
   }
 
   /** Adds to the tenant's total atomically (concurrent tasks of one tenant add without losing updates). */
-  async addTokens(tenant: string, tokens: number): Promise<void> {
+  async addTokens(tenant: string, tokens: number, manager: EntityManager = this.ds.manager): Promise<void> {
     if (!(tokens > 0)) return;
-    await this.ds.query(
+    await manager.query(
       `INSERT INTO tenant_token_usage (tenant, tokens) VALUES ($1, $2)
        ON CONFLICT (tenant) DO UPDATE SET tokens = tenant_token_usage.tokens + EXCLUDED.tokens, updated_at = now()`,
       [tenant, Math.round(tokens)],

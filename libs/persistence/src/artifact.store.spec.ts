@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ArtifactChangedError, PostgresArtifactStore } from './artifact.store';
 import { MIGRATIONS, createDataSource, runMigrations } from './data-source';
+import { ArtifactChunks1795564800000 } from './migrations/1795564800000-artifact-chunks';
 import { insertTaskRow } from './testing/task-rows';
 
 const insertTask = async (ds: DataSource): Promise<string> => (await insertTaskRow(ds)).taskId;
@@ -159,7 +160,8 @@ describe('the artifact-chunks migration', () => {
     const before = createDataSource({ url: db.url, poolSize: 2 });
     sources.push(before);
     // The schema as it was: every migration before this one.
-    (before.options as { migrations: unknown[] }).migrations = MIGRATIONS.slice(0, -1);
+    const chunks = MIGRATIONS.indexOf(ArtifactChunks1795564800000);
+    (before.options as { migrations: unknown[] }).migrations = MIGRATIONS.slice(0, chunks);
     await before.initialize();
     await before.runMigrations();
     const big = randomBytes(2_500_000);
@@ -173,8 +175,9 @@ describe('the artifact-chunks migration', () => {
 
     const after = createDataSource({ url: db.url, poolSize: 2 });
     sources.push(after);
+    (after.options as { migrations: unknown[] }).migrations = MIGRATIONS.slice(0, chunks + 1);
     await after.initialize();
-    expect(await runMigrations(after)).toEqual([new MIGRATIONS[MIGRATIONS.length - 1]().name]);
+    expect(await runMigrations(after)).toEqual([new ArtifactChunks1795564800000().name]);
     const store = new PostgresArtifactStore(after);
     for (const [i, taskId] of ids.entries()) {
       expect(await store.head(taskId)).toEqual({ bytes: stored[i].length, sha256: sha(stored[i]) });

@@ -9,9 +9,10 @@ import { TaskEntity } from './entities/task.entity';
 import { InitialSchema1732550400000 } from './migrations/1732550400000-initial-schema';
 import { AiUsage1764028800000 } from './migrations/1764028800000-ai-usage';
 import { ArtifactChunks1795564800000 } from './migrations/1795564800000-artifact-chunks';
+import { DispatchAndCheckpoints1798156800000 } from './migrations/1798156800000-dispatch-and-checkpoints';
 
 export const ENTITIES = [TaskEntity, TaskEventEntity, SpecEntity, TaskDocumentEntity, TaskCaseEntity, ArtifactEntity, ArtifactChunkEntity];
-export const MIGRATIONS = [InitialSchema1732550400000, AiUsage1764028800000, ArtifactChunks1795564800000];
+export const MIGRATIONS = [InitialSchema1732550400000, AiUsage1764028800000, ArtifactChunks1795564800000, DispatchAndCheckpoints1798156800000];
 
 export interface DatabaseOptions {
   url: string;

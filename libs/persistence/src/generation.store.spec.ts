@@ -1,7 +1,8 @@
+import type { ParsedSpec } from '@spectest/contracts';
 import { TestDatabase, createTestDatabase } from '@spectest/testing';
 import { DataSource } from 'typeorm';
 import { createDataSource, runMigrations } from './data-source';
-import { GenerationStore, StoredDocument } from './generation.store';
+import { GenerationStore } from './generation.store';
 import { insertTaskRow } from './testing/task-rows';
 
 jest.setTimeout(20_000);
@@ -24,12 +25,12 @@ describe('GenerationStore documents against a real Postgres', () => {
   });
 
 
-  const doc = (): StoredDocument => ({
+  const doc = (): ParsedSpec => ({
     title: 'Pets',
     version: '1.2.3',
     openapiVersion: '3.0.3',
     document: { openapi: '3.0.3', paths: { '/pets': { get: { responses: { '200': { description: 'ok' } } } } } },
-    endpoints: [{ id: 'GET /pets', method: 'get', path: '/pets' }] as unknown as StoredDocument['endpoints'],
+    endpoints: [{ id: 'GET /pets', method: 'get', path: '/pets' }] as unknown as ParsedSpec['endpoints'],
     warnings: ['w'],
   });
 

@@ -1,20 +1,11 @@
-import type { Endpoint, TestCase } from '@spectest/contracts';
+import type { Endpoint, ParsedSpec, TestCase } from '@spectest/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { TaskCaseEntity } from './entities/task-case.entity';
 import { TaskDocumentEntity } from './entities/task-document.entity';
 
-export interface StoredDocument {
-  title: string;
-  version: string;
-  openapiVersion: string;
-  document: Record<string, unknown>;
-  endpoints: Endpoint[];
-  warnings: string[];
-}
-
 /** What packaging reads of the stored document: not the endpoints list (megabytes for a big spec), nor the warnings. */
-export type PackagingDocument = Pick<StoredDocument, 'title' | 'version' | 'document'>;
+export type PackagingDocument = Pick<ParsedSpec, 'title' | 'version' | 'document'>;
 
 const CASE_INSERT_CHUNK = 500;
 /** Cases read per round trip when loading a task's cases. */
@@ -24,11 +15,11 @@ const CASE_PAGE = 1_000;
 export class GenerationStore {
   constructor(private readonly ds: DataSource) {}
 
-  async saveDocument(taskId: string, doc: StoredDocument, manager: EntityManager = this.ds.manager): Promise<void> {
+  async saveDocument(taskId: string, doc: ParsedSpec, manager: EntityManager = this.ds.manager): Promise<void> {
     await manager.getRepository(TaskDocumentEntity).upsert({ taskId, ...doc, createdAt: new Date() } as QueryDeepPartialEntity<TaskDocumentEntity>, ['taskId']);
   }
 
-  async loadDocument(taskId: string): Promise<StoredDocument | null> {
+  async loadDocument(taskId: string): Promise<ParsedSpec | null> {
     const row = await this.ds.getRepository(TaskDocumentEntity).findOne({ where: { taskId } });
     if (!row) return null;
     const { title, version, openapiVersion, document, endpoints, warnings } = row;
@@ -62,6 +53,13 @@ export class GenerationStore {
         await m.getRepository(TaskCaseEntity).insert(rows.slice(i, i + CASE_INSERT_CHUNK) as QueryDeepPartialEntity<TaskCaseEntity>[]);
       }
     });
+  }
+
+  /** How many cases of each source the task has stored. */
+  async countCases(taskId: string): Promise<{ foundation: number; ai: number }> {
+    const rows = (await this.ds.query(`SELECT source, count(*)::int AS n FROM task_cases WHERE task_id = $1 GROUP BY source`, [taskId])) as { source: string; n: number }[];
+    const of = (source: string) => rows.find((r) => r.source === source)?.n ?? 0;
+    return { foundation: of('foundation'), ai: of('ai') };
   }
 
   /**

@@ -4,6 +4,8 @@ export * from './task.mapper';
 export * from './artifact.store';
 export * from './generation.store';
 export * from './ai-usage.store';
+export * from './dispatch.store';
+export * from './enhancement-checkpoint.store';
 export { TaskEntity } from './entities/task.entity';
 export { TaskEventEntity } from './entities/task-event.entity';
 export { SpecEntity } from './entities/spec.entity';

@@ -100,19 +100,15 @@ describe('persistence against a real Postgres', () => {
     const tenant = `ops-${randomUUID().slice(0, 8)}`;
     const past = new Date(Date.now() - 3_600_000);
     const overdue = await insertTask({ tenant, createdAt: past, deadlineAt: new Date(Date.now() - 1000), status: 'running', seq: 5 });
-    const stale = await insertTask({ tenant, createdAt: past, seq: 1 });
+    const queued = await insertTask({ tenant, createdAt: past, seq: 1 });
     const fresh = await insertTask({ tenant, seq: 1 });
     await insertTask({ tenant, createdAt: past, deadlineAt: new Date(Date.now() - 1000), status: 'completed', seq: 9 });
     expect(await store.countActive(tenant)).toBe(3);
     const overdueIds = await store.findOverdue(new Date());
     expect(overdueIds).toContain(overdue.taskId);
     expect(overdueIds).not.toContain(fresh.taskId);
-    const staleIds = await store.findStaleQueued(new Date(Date.now() - 60_000));
-    expect(staleIds).toContain(stale.taskId);
-    expect(staleIds).not.toContain(fresh.taskId);
-    expect(staleIds).not.toContain(overdue.taskId);
     const active = (await store.findActive()).map((r) => r.id);
-    expect(active).toEqual(expect.arrayContaining([overdue.taskId, stale.taskId, fresh.taskId]));
+    expect(active).toEqual(expect.arrayContaining([overdue.taskId, queued.taskId, fresh.taskId]));
   });
 
   it('reads events in seq order after afterSeq, bounded by limit and uptoSeq', async () => {

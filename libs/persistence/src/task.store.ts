@@ -159,15 +159,6 @@ export class TaskStore {
     return rows.map((r) => r.id);
   }
 
-  /** Tasks still at their first event (queued) created before `before`. */
-  async findStaleQueued(before: Date, limit = 100): Promise<string[]> {
-    const rows: { id: string }[] = await this.ds.query(
-      `SELECT id FROM tasks WHERE status = 'queued' AND seq = 1 AND created_at < $1 ORDER BY created_at LIMIT $2`,
-      [before, limit],
-    );
-    return rows.map((r) => r.id);
-  }
-
   /** Active tasks, to resume after a restart of the embedded process (its in-memory queue is gone). */
   async findActive(limit = 1000): Promise<{ id: string; stage: string | null; stages: unknown[] }[]> {
     return this.ds.query(

@@ -9,3 +9,5 @@ export * from './problem.filter';
 export * from './platform.module';
 export * from './origin-policy';
 export * from './origin-guard.middleware';
+export * from './dependency-outage';
+export * from './json-nest.logger';

@@ -2,6 +2,10 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { AppError, ErrorCode } from '@spectest/contracts';
 import type { Response } from 'express';
 import type { IncomingMessage } from 'node:http';
+import { isDependencyOutage } from './dependency-outage';
+
+/** Retry-After of a 503 for an outage: a restart of the database or broker takes seconds. */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
@@ -57,6 +61,7 @@ export function toProblem(err: unknown): Problem {
     return problem(status === 413 || e.code === 'LIMIT_FILE_SIZE' ? 413 : status, code, e.message ?? 'invalid request');
   }
   if (e?.code === 'LIMIT_FILE_SIZE') return problem(413, 'payload_too_large', 'the uploaded file is over the size limit');
+  if (isDependencyOutage(err)) return problem(503, 'unavailable', 'a service this request needs is unavailable; try again shortly');
   return problem(500, 'internal', 'An unexpected error occurred; it has been logged.');
 }
 
@@ -98,7 +103,7 @@ export function sendProblem(req: IncomingMessage, res: Response, err: unknown): 
     res.end();
     return p;
   }
-  const retryAfter = (err as { retryAfterSeconds?: number })?.retryAfterSeconds;
+  const retryAfter = (err as { retryAfterSeconds?: number })?.retryAfterSeconds ?? (p.status === 503 ? OUTAGE_RETRY_AFTER_SECONDS : undefined);
   if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
   if (!req.complete) closeAfterAnswer(req, res);
   res.status(p.status).type('application/problem+json').send(JSON.stringify(p));
@@ -113,8 +118,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw err;
     const http = host.switchToHttp();
     const p = sendProblem(http.getRequest<IncomingMessage>(), http.getResponse<Response>(), err);
-    // A 503 we chose (a full upload budget, a dependency down) is an answer, not a fault of ours.
-    if (p.status >= 500 && !(err instanceof AppError)) this.logger.error({ err }, 'unhandled error');
-    else if (p.status >= 500) this.logger.warn({ code: p.code, detail: p.detail }, 'refused with 5xx');
+    // A 503 (a dependency down, a full upload budget) is an answer with Retry-After, not a fault of ours.
+    if (p.status === 503) this.logger.warn({ code: p.code, err: String((err as Error)?.message ?? err) }, 'unavailable');
+    else if (p.status >= 500) this.logger.error({ err }, 'unhandled error');
   }
 }

@@ -4,3 +4,7 @@ export * from './task-event.hub';
 export * from './task-event.stream';
 export * from './progress.module';
 export * from './stage.reporter';
+export * from './task-dispatcher';
+export * from './stage-run';
+export * from './dispatch-outbox';
+export * from './stored-options';

@@ -1,5 +1,5 @@
 import { ProgressUpdate, TaskSnapshot, initialTaskState, reduceProgress } from '@spectest/contracts';
-import { ReportItem, reduceBatch, taskIdsToLock } from './progress.batch';
+import { LockedTask, ReportItem, reduceBatch, taskIdsToLock } from './progress.batch';
 
 const A = '0b7c6f8e-1d2a-4c3b-9e8f-7a6b5c4d3e2f';
 const B = '1c8d7f9e-2e3b-4d4c-8f9a-8b7c6d5e4f30';
@@ -10,6 +10,11 @@ const fresh = (taskId: string): TaskSnapshot => {
   if (!queued.ok) throw new Error(queued.detail);
   return queued.state;
 };
+/** A locked row whose dispatch is enhance generation 2, held by `owner` (live) or by nobody. */
+const locked = (snapshot: TaskSnapshot, owner: string | null = null, leaseLive = owner !== null): LockedTask => ({
+  snapshot,
+  dispatch: { generation: 2, stage: 'enhance', leaseOwner: owner, leaseLive },
+});
 const step = (path: string, stageProgress: number): ProgressUpdate => ({ stage: 'enhancing', stageProgress, messageKey: 'enhancing.calling', messageParams: { method: 'GET', path } });
 const clock = () => {
   let ms = T0;
@@ -18,7 +23,7 @@ const clock = () => {
 
 describe('reduceBatch', () => {
   it('chains several updates of one task as if committed one by one, and gives the snapshot of its last state', () => {
-    const current = new Map([[A, fresh(A)]]);
+    const current = new Map([[A, locked(fresh(A))]]);
     const items: ReportItem[] = [
       { taskId: A, update: step('/1', 0.1) },
       { taskId: A, update: step('/2', 0.5) },
@@ -38,14 +43,14 @@ describe('reduceBatch', () => {
     expect(out.results).toEqual(expected.map((r) => ({ ok: true, event: r.event, snapshot: r.state })));
     expect(out.events.map((e) => e.seq)).toEqual([2, 3, 4]);
     expect(out.snapshots).toEqual([state]);
-    expect(current.get(A)!.seq).toBe(1);
+    expect(current.get(A)!.snapshot.seq).toBe(1);
   });
 
   it('answers a refusal for its item only and keeps the task state for the next item', () => {
     const out = reduceBatch(
       new Map([
-        [A, fresh(A)],
-        [B, fresh(B)],
+        [A, locked(fresh(A))],
+        [B, locked(fresh(B))],
       ]),
       [
         { taskId: A, update: step('/1', 0.1) },
@@ -77,9 +82,48 @@ describe('reduceBatch', () => {
   });
 
   it('writes no snapshot for a task whose every update was refused', () => {
-    const out = reduceBatch(new Map([[A, fresh(A)]]), [{ taskId: A, update: { type: 'failed', messageKey: 'task.failed' } }], clock());
+    const out = reduceBatch(new Map([[A, locked(fresh(A))]]), [{ taskId: A, update: { type: 'failed', messageKey: 'task.failed' } }], clock());
     expect(out.events).toEqual([]);
     expect(out.snapshots).toEqual([]);
+  });
+});
+
+describe('reduceBatch: fenced reports', () => {
+  const failed: ProgressUpdate = { type: 'failed', messageKey: 'task.failed', error: { code: 'worker_failed', message: 'x' } };
+
+  it('refuses a report of an older generation or of a stage the task has left, whatever it would have done', () => {
+    const out = reduceBatch(
+      new Map([[A, locked(fresh(A))]]),
+      [
+        { taskId: A, update: failed, fence: { generation: 1, stage: 'enhance' } },
+        { taskId: A, update: step('/1', 0.1), fence: { generation: 2, stage: 'parse', owner: 'o1' } },
+        { taskId: A, update: step('/1', 0.1), fence: { generation: 2, stage: 'enhance' } },
+      ],
+      clock(),
+    );
+    expect(out.results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual(['stale_dispatch', 'stale_dispatch', 'ok']);
+    expect(out.events).toHaveLength(1);
+  });
+
+  it('takes a run\'s report only from the lease owner, and a give-up only while no live lease holds the task', () => {
+    const giveUp = { taskId: A, update: failed, fence: { generation: 2, stage: 'enhance' as const } };
+    const held = reduceBatch(
+      new Map([[A, locked(fresh(A), 'o1')]]),
+      [{ taskId: A, update: step('/1', 0.1), fence: { generation: 2, stage: 'enhance', owner: 'o2' } }, giveUp, { taskId: A, update: step('/1', 0.1), fence: { generation: 2, stage: 'enhance', owner: 'o1' } }],
+      clock(),
+    );
+    expect(held.results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual(['stale_dispatch', 'stale_dispatch', 'ok']);
+    const expired = reduceBatch(new Map([[A, locked(fresh(A), 'o1', false)]]), [giveUp], clock());
+    expect(expired.results.map((r) => (r.ok ? r.event.type : r.reason))).toEqual(['failed']);
+  });
+
+  it('says task_ended, not stale_dispatch, once the task has ended', () => {
+    const out = reduceBatch(
+      new Map([[A, locked(fresh(A))]]),
+      [{ taskId: A, update: { type: 'cancelled', messageKey: 'task.cancelled' } }, { taskId: A, update: failed, fence: { generation: 1, stage: 'parse' } }],
+      clock(),
+    );
+    expect(out.results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual(['ok', 'task_ended']);
   });
 });
 

@@ -1,14 +1,32 @@
-import { ProgressUpdate, TaskEvent, TaskSnapshot, reduceProgress } from '@spectest/contracts';
+import { ProgressUpdate, TaskEvent, TaskSnapshot, WorkStage, isTerminalStatus, reduceProgress } from '@spectest/contracts';
 
-export type RefusalReason = 'task_ended' | 'stage_order' | 'invalid_update' | 'not_found';
+export type RefusalReason = 'task_ended' | 'stage_order' | 'invalid_update' | 'not_found' | 'stale_dispatch';
 
 export type ReportResult =
   | { ok: true; event: TaskEvent; snapshot: TaskSnapshot }
   | { ok: false; reason: RefusalReason; detail: string };
 
+/**
+ * Whose report this is: a stage run (its dispatch and lease owner) or a give-up of a dispatch (no owner:
+ * accepted only while no live lease holds the task). A report whose dispatch is no longer current is
+ * refused with `stale_dispatch`, so an old message can never move or end a task that has moved on.
+ */
+export interface ReportFence {
+  generation: number;
+  stage: WorkStage;
+  owner?: string;
+}
+
 export interface ReportItem {
   taskId: string;
   update: ProgressUpdate;
+  fence?: ReportFence;
+}
+
+/** A locked task row: its snapshot and its dispatch, as the fence checks it. */
+export interface LockedTask {
+  snapshot: TaskSnapshot;
+  dispatch: { generation: number; stage: string; leaseOwner: string | null; leaseLive: boolean };
 }
 
 export interface BatchOutcome {
@@ -34,14 +52,17 @@ export function taskIdsToLock(items: readonly ReportItem[]): string[] {
  * the state its previous update left, so several updates of one task in one batch chain as if they
  * were committed one by one. A refusal concerns its item only.
  */
-export function reduceBatch(current: ReadonlyMap<string, TaskSnapshot>, items: readonly ReportItem[], now: () => Date): BatchOutcome {
-  const states = new Map(current);
+export function reduceBatch(current: ReadonlyMap<string, LockedTask>, items: readonly ReportItem[], now: () => Date): BatchOutcome {
+  const states = new Map([...current].map(([id, locked]) => [id, locked.snapshot]));
   const changed = new Set<string>();
   const events: TaskEvent[] = [];
-  const results = items.map(({ taskId, update }): ReportResult => {
+  const results = items.map(({ taskId, update, fence }): ReportResult => {
     const key = taskId.toLowerCase();
     const state = states.get(key);
     if (!state) return { ok: false, reason: 'not_found', detail: `no task ${taskId}` };
+    // An ended task says so first: a late report of any dispatch is refused as task_ended.
+    const stale = fence && !isTerminalStatus(state.status) ? staleFence(current.get(key)!.dispatch, fence) : null;
+    if (stale) return { ok: false, reason: 'stale_dispatch', detail: stale };
     const outcome = reduceProgress(state, update, now());
     if (!outcome.ok) return outcome;
     states.set(key, outcome.state);
@@ -50,4 +71,13 @@ export function reduceBatch(current: ReadonlyMap<string, TaskSnapshot>, items: r
     return { ok: true, event: outcome.event, snapshot: outcome.state };
   });
   return { results, events, snapshots: [...changed].map((id) => states.get(id)!) };
+}
+
+function staleFence(dispatch: LockedTask['dispatch'], fence: ReportFence): string | null {
+  if (dispatch.generation !== fence.generation || dispatch.stage !== fence.stage) {
+    return `the dispatch is now ${dispatch.stage} generation ${dispatch.generation}, not ${fence.stage} generation ${fence.generation}`;
+  }
+  if (fence.owner !== undefined && dispatch.leaseOwner !== fence.owner) return 'another delivery holds the stage now';
+  if (fence.owner === undefined && dispatch.leaseOwner !== null && dispatch.leaseLive) return 'a delivery is running the stage';
+  return null;
 }

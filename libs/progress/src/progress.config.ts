@@ -7,4 +7,6 @@ export { DEFAULT_PROGRESS_BATCH_MAX } from '@spectest/platform';
 export interface ProgressModuleOptions {
   /** Most reports the writer commits in one transaction: the service's PROGRESS_BATCH_MAX. */
   maxBatch: number;
+  /** Run the dispatch outbox here (processes that publish work: intake and the stage workers). */
+  dispatchOutbox?: boolean;
 }

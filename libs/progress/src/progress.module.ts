@@ -1,8 +1,11 @@
 import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { MESSAGING, Messaging } from '@spectest/messaging';
-import { TaskStore } from '@spectest/persistence';
+import { DispatchStore, TaskStore } from '@spectest/persistence';
 import { DataSource } from 'typeorm';
+import { DispatchOutbox } from './dispatch-outbox';
 import { ProgressModuleOptions } from './progress.config';
+import { StageRunner } from './stage-run';
+import { TaskDispatcher } from './task-dispatcher';
 import { MessagingEventPublisher, ProgressWriter } from './progress.writer';
 import { TaskEventHub } from './task-event.hub';
 import { TaskEventStreams } from './task-event.stream';
@@ -54,6 +57,17 @@ export class ProgressModule {
         },
         ProgressWriterCloser,
         {
+          provide: TaskDispatcher,
+          useFactory: (store: DispatchStore, messaging: Messaging) => new TaskDispatcher(store, messaging),
+          inject: [DispatchStore, MESSAGING],
+        },
+        {
+          provide: StageRunner,
+          useFactory: (store: DispatchStore, writer: ProgressWriter, dispatcher: TaskDispatcher) => new StageRunner(store, writer, dispatcher),
+          inject: [DispatchStore, ProgressWriter, TaskDispatcher],
+        },
+        ...(options.dispatchOutbox ? [DispatchOutbox] : []),
+        {
           provide: TaskEventHub,
           useFactory: (messaging: Messaging) =>
             new TaskEventHub(messaging, (subject, detail) => logger.warn({ subject, detail }, 'invalid event on the bus ignored')),
@@ -65,7 +79,7 @@ export class ProgressModule {
           inject: [TaskStore, TaskEventHub],
         },
       ],
-      exports: [ProgressWriter, TaskEventHub, TaskEventStreams],
+      exports: [ProgressWriter, TaskEventHub, TaskEventStreams, TaskDispatcher, StageRunner],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { TaskEvent, TaskSnapshot } from '@spectest/contracts';
 import { TaskEntity, snapshotToTaskColumns, taskRowToSnapshot } from '@spectest/persistence';
 import { EntityManager } from 'typeorm';
+import type { LockedTask } from './progress.batch';
 
 /**
  * Locks the task rows with FOR NO KEY UPDATE in id order. Every writer process locks in the same order,
@@ -9,15 +10,20 @@ import { EntityManager } from 'typeorm';
  * stored in one transaction kept every progress event of the task waiting for seconds). Raw SQL, mapped through
  * the entity's metadata: TypeORM's query builder cost a third of this step for a few hundred rows.
  */
-export async function lockTasks(m: EntityManager, ids: readonly string[]): Promise<Map<string, TaskSnapshot>> {
+export async function lockTasks(m: EntityManager, ids: readonly string[]): Promise<Map<string, LockedTask>> {
   if (ids.length === 0) return new Map();
   const columns = m.connection.getMetadata(TaskEntity).columns;
-  const rows: Record<string, unknown>[] = await m.query('SELECT * FROM tasks WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE', [ids]);
+  const rows: Record<string, unknown>[] = await m.query(
+    'SELECT *, coalesce(lease_expires_at > now(), false) AS lease_live FROM tasks WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE',
+    [ids],
+  );
   return new Map(
     rows.map((row) => {
       const entity: Record<string, unknown> = {};
       for (const c of columns) entity[c.propertyName] = row[c.databaseName];
-      return [row.id as string, taskRowToSnapshot(entity as unknown as TaskEntity)];
+      const task = entity as unknown as TaskEntity;
+      const dispatch = { generation: task.dispatchGeneration, stage: task.dispatchStage, leaseOwner: task.leaseOwner, leaseLive: row.lease_live === true };
+      return [row.id as string, { snapshot: taskRowToSnapshot(task), dispatch }];
     }),
   );
 }

@@ -191,7 +191,7 @@ describe('ProgressWriter batching (real Postgres)', () => {
         { taskId: low, update: call('/low') },
       ]);
       const waitingWriters = async () => {
-        const rows = await observer.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT * FROM tasks%'`);
+        const rows = await observer.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT *%FROM tasks WHERE id = ANY%FOR NO KEY UPDATE'`);
         return rows.length;
       };
       for (let i = 0; i < 500 && (await waitingWriters()) === 0; i++) await pause(10);

@@ -3,12 +3,12 @@ import type { Messaging } from '@spectest/messaging';
 import { SpecEntity, TaskEntity, snapshotToTaskColumns } from '@spectest/persistence';
 import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { BatchOutcome, ReportItem, ReportResult, reduceBatch, taskIdsToLock } from './progress.batch';
+import { BatchOutcome, ReportFence, ReportItem, ReportResult, reduceBatch, taskIdsToLock } from './progress.batch';
 import { DEFAULT_PROGRESS_BATCH_MAX } from './progress.config';
 import { progressMetrics } from './progress.metrics';
 import { insertEvents, lockTasks, updateSnapshots } from './progress.rows';
 
-export type { ReportItem, ReportResult } from './progress.batch';
+export type { ReportFence, ReportItem, ReportResult } from './progress.batch';
 
 export interface NewTaskInput {
   taskId: string;
@@ -135,8 +135,8 @@ export class ProgressWriter {
     return { snapshot, event };
   }
 
-  async report(taskId: string, update: ReportItem['update']): Promise<ReportResult> {
-    const [result] = await this.reportMany([{ taskId, update }]);
+  async report(taskId: string, update: ReportItem['update'], fence?: ReportFence): Promise<ReportResult> {
+    const [result] = await this.reportMany([{ taskId, update, ...(fence ? { fence } : {}) }]);
     return result;
   }
 

@@ -1,11 +1,33 @@
-import { ProgressUpdate, Stage, TaskError } from '@spectest/contracts';
-import type { ProgressWriter, ReportResult } from './progress.writer';
+import { ProgressUpdate, Stage, TaskError, TaskResult } from '@spectest/contracts';
+import type { ProgressWriter, ReportFence, ReportResult } from './progress.writer';
 
 /** The task ended (cancelled, timed out, failed elsewhere) while a stage was working: stop quietly. */
 export class TaskEndedError extends Error {
   constructor(readonly taskId: string) {
     super(`task ${taskId} has already ended`);
     this.name = 'TaskEndedError';
+  }
+}
+
+/** The run's dispatch or lease is no longer current (a newer dispatch, or another delivery took over): stop, change nothing. */
+export class StaleDispatchError extends Error {
+  constructor(
+    readonly taskId: string,
+    detail: string,
+  ) {
+    super(`task ${taskId}: ${detail}`);
+    this.name = 'StaleDispatchError';
+  }
+}
+
+/** The stage stands elsewhere than the run thought (it moved on meanwhile): read what is stored and resume from there. */
+export class StageOrderError extends Error {
+  constructor(
+    readonly taskId: string,
+    detail: string,
+  ) {
+    super(`task ${taskId}: ${detail}`);
+    this.name = 'StageOrderError';
   }
 }
 
@@ -25,11 +47,13 @@ export class StageReporter {
     readonly stage: Stage,
     private readonly minIntervalMs = 250,
     private readonly now: () => number = Date.now,
+    /** The run's dispatch and lease: reports of a run that is no longer current are refused. */
+    private readonly fence?: ReportFence,
   ) {}
 
   async report(update: StageReport): Promise<void> {
     this.lastAt = this.now();
-    this.check(await this.writer.report(this.taskId, { ...update, stage: this.stage }));
+    this.check(await this.writer.report(this.taskId, { ...update, stage: this.stage }, this.fence));
   }
 
   /** Reports unless another update went out less than `minIntervalMs` ago. Returns whether it was sent. */
@@ -47,21 +71,26 @@ export class StageReporter {
     await this.report({ ...update, stageStatus: 'skipped' });
   }
 
+  /** Ends the task as completed with `result` (the last stage's last report). */
+  async complete(result: TaskResult, update: StageReport): Promise<void> {
+    this.check(await this.writer.report(this.taskId, { ...update, type: 'completed', stage: this.stage, stageStatus: 'done', result }, this.fence));
+  }
+
   /** Ends the task as failed in this stage. Refusal (already ended) is not an error here. */
   async fail(error: TaskError): Promise<void> {
-    await this.writer.report(this.taskId, {
-      type: 'failed',
-      stage: this.stage,
-      stageStatus: 'failed',
-      messageKey: 'task.failed',
-      messageParams: { reason: error.message },
-      error,
-    });
+    const result = await this.writer.report(
+      this.taskId,
+      { type: 'failed', stage: this.stage, stageStatus: 'failed', messageKey: 'task.failed', messageParams: { reason: error.message }, error },
+      this.fence,
+    );
+    if (!result.ok && result.reason === 'stale_dispatch') throw new StaleDispatchError(this.taskId, result.detail);
   }
 
   private check(result: ReportResult): void {
     if (result.ok) return;
     if (result.reason === 'task_ended' || result.reason === 'not_found') throw new TaskEndedError(this.taskId);
+    if (result.reason === 'stale_dispatch') throw new StaleDispatchError(this.taskId, result.detail);
+    if (result.reason === 'stage_order') throw new StageOrderError(this.taskId, result.detail);
     throw new Error(`progress update refused for task ${this.taskId}: ${result.reason}: ${result.detail}`);
   }
 }

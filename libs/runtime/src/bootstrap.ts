@@ -1,12 +1,14 @@
-import { DynamicModule, INestApplication, Module, Type } from '@nestjs/common';
+import { DynamicModule, INestApplication, Logger as NestLogger, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { WorkStage } from '@spectest/contracts';
-import { ConsumeOptions, Messaging, NatsMessaging, WorkTransportStrategy } from '@spectest/messaging';
-import { ProblemDetailsFilter, ShutdownState } from '@spectest/platform';
+import { WorkMessageSchema, WorkStage } from '@spectest/contracts';
+import { ConsumeOptions, DependencyGate, InvalidWorkMessageError, Messaging, NatsMessaging, WorkTransportStrategy } from '@spectest/messaging';
+import { pingDatabase } from '@spectest/persistence';
+import { JsonNestLogger, ProblemDetailsFilter, ShutdownState, createLogger, isDependencyOutage } from '@spectest/platform';
 import { ProgressWriter } from '@spectest/progress';
 import { Logger } from 'nestjs-pino';
 import type { Server } from 'node:http';
+import { DataSource } from 'typeorm';
 import { InfrastructureConfig, infrastructureImports } from './infrastructure';
 
 /** How a service's HTTP server listens (commonEnvShape of libs/platform). */
@@ -46,6 +48,8 @@ export interface ServiceDefinition {
   modules: (Type<unknown> | DynamicModule)[];
   /** Consume JetStream work for the `@EventPattern(subjects.work(...))` handlers in the modules. */
   worker: boolean;
+  /** Publish recorded dispatches the broker did not get (the outbox); default: when `worker`. Intake sets it. */
+  dispatches?: boolean;
   configure?: (app: NestExpressApplication) => void | Promise<void>;
 }
 
@@ -59,17 +63,21 @@ export interface RunningService {
 
 /** Builds and starts one application over the given messaging: used by every service's main and by the embedded mode. */
 export async function startApplication(def: Omit<ServiceDefinition, 'config'> & { config: InfrastructureConfig & HttpServerConfig }, messaging: Messaging): Promise<RunningService> {
-  @Module({ imports: [...infrastructureImports(def.service, def.config, messaging), ...def.modules] })
+  const dispatches = def.dispatches ?? def.worker;
+  @Module({ imports: [...infrastructureImports(def.service, def.config, messaging, { dispatches }), ...def.modules] })
   class RootModule {}
 
-  const app = await NestFactory.create<NestExpressApplication>(RootModule, { bufferLogs: true, bodyParser: false });
+  // JSON from the first line (a database it waits for at start included); nestjs-pino takes over once built.
+  const app = await NestFactory.create<NestExpressApplication>(RootModule, { logger: new JsonNestLogger(def.service, def.config.LOG_LEVEL), bodyParser: false });
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   await def.configure?.(app);
+  let gate: DependencyGate | undefined;
   if (def.worker) {
-    const consume = workConsumeOptions(app.get(ProgressWriter));
+    gate = dependencyGate(app.get(DataSource), messaging, new NestLogger('WorkGate'));
+    const consume = workConsumeOptions(app.get(ProgressWriter), gate, new NestLogger('Work'));
     app.connectMicroservice({ strategy: new WorkTransportStrategy(messaging, { consume }) }, { inheritAppConfig: true });
     await app.startAllMicroservices();
   }
@@ -81,6 +89,8 @@ export async function startApplication(def: Omit<ServiceDefinition, 'config'> & 
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       app.get(ShutdownState).startDraining();
+      // Handlers waiting in place for a dependency stop waiting, so the drain can release them.
+      gate?.stop();
       await app.close();
       await messaging.close();
     })());
@@ -90,30 +100,85 @@ export async function startApplication(def: Omit<ServiceDefinition, 'config'> & 
 /** Stage concurrency per process: parsing and packaging are CPU-bound, enhancing waits on the model. */
 const STAGE_CONCURRENCY: Record<WorkStage, number> = { parse: 2, enhance: 8, package: 2 };
 
-/** A message retried `maxDeliver` times fails its task with a clear code instead of vanishing. */
-function workConsumeOptions(writer: ProgressWriter): Record<WorkStage, ConsumeOptions> {
+/** The readiness checks of the process as the workers' gate: no work is pulled while one fails. */
+function dependencyGate(ds: DataSource, messaging: Messaging, logger: NestLogger): DependencyGate {
+  return new DependencyGate({
+    probe: async () => {
+      await pingDatabase(ds);
+      await messaging.ping();
+    },
+    onChange: (open, error) =>
+      open ? logger.log('dependencies reachable again; taking work') : logger.warn({ err: String((error as Error)?.message ?? error) }, 'a dependency is down; taking no work until it is back'),
+  });
+}
+
+/**
+ * Every stage's consume options. A message given up after `maxDeliver` attempts fails its task with a
+ * clear code, unless it is stale (a newer dispatch or a live run owns the task): then it does nothing.
+ * A malformed message that names its task fails that task at once: no retry can make it valid.
+ */
+function workConsumeOptions(writer: ProgressWriter, gate: DependencyGate, logger: NestLogger): Record<WorkStage, ConsumeOptions> {
   const options = (stage: WorkStage): ConsumeOptions => ({
     concurrency: STAGE_CONCURRENCY[stage],
+    gate,
+    isTransient: isDependencyOutage,
     onGiveUp: async (payload, error) => {
-      const taskId = (payload as { taskId?: unknown } | null)?.taskId;
-      if (typeof taskId !== 'string') return;
-      await writer.report(taskId, {
+      const msg = WorkMessageSchema.safeParse(payload);
+      if (!msg.success) return;
+      const reason = `the ${stage} step failed repeatedly`;
+      const result = await writer.report(
+        msg.data.taskId,
+        {
+          type: 'failed',
+          messageKey: 'task.failed',
+          messageParams: { reason },
+          error: { code: 'worker_failed', message: `${reason}: ${(error as Error)?.message ?? String(error)}` },
+        },
+        { generation: msg.data.generation, stage },
+      );
+      if (!result.ok && result.reason === 'stale_dispatch') logger.log({ taskId: msg.data.taskId, stage, detail: result.detail }, 'give-up of a stale work message dropped');
+    },
+    onPoison: async (_payload, error) => {
+      if (!(error instanceof InvalidWorkMessageError) || !error.taskId) return;
+      await writer.report(error.taskId, {
         type: 'failed',
         messageKey: 'task.failed',
-        messageParams: { reason: `the ${stage} step failed repeatedly` },
-        error: { code: 'worker_failed', message: `the ${stage} step failed repeatedly: ${(error as Error)?.message ?? String(error)}` },
+        messageParams: { reason: 'its work message was malformed' },
+        error: { code: 'invalid_work_message', message: error.message },
       });
     },
   });
   return { parse: options('parse'), enhance: options('enhance'), package: options('package') };
 }
 
+/** Longest pause between two attempts to reach the broker at start. */
+const MAX_CONNECT_PAUSE_MS = 10_000;
+
 /** Full mode: one service per process over NATS. SIGTERM/SIGINT stop it gracefully within SHUTDOWN_TIMEOUT_MS. */
 export async function runService(def: ServiceDefinition): Promise<RunningService> {
-  const messaging = await NatsMessaging.connect({ url: def.config.NATS_URL, prefix: def.config.NATS_PREFIX, name: `spectest-${def.service}` });
+  const messaging = await connectWhenReachable(def);
   const running = await startApplication(def, messaging);
   exitOnSignals(running, def.config.SHUTDOWN_TIMEOUT_MS);
   return running;
+}
+
+/**
+ * A service may start before its broker: it waits, trying again with backoff and one JSON line per try,
+ * instead of exiting (and restarting in a loop under an orchestrator).
+ */
+async function connectWhenReachable(def: ServiceDefinition): Promise<NatsMessaging> {
+  const log = createLogger(def.service, def.config.LOG_LEVEL);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const messaging = await NatsMessaging.connect({ url: def.config.NATS_URL, prefix: def.config.NATS_PREFIX, name: `spectest-${def.service}`, logger: log });
+      if (attempt > 1) log.info({ attempt }, 'broker reachable');
+      return messaging;
+    } catch (err) {
+      const pauseMs = Math.min(MAX_CONNECT_PAUSE_MS, 500 * 2 ** (attempt - 1));
+      log.warn({ attempt, retryInMs: pauseMs, err: String((err as Error)?.message ?? err) }, 'broker not reachable; waiting');
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
 }
 
 export function exitOnSignals(running: { stop(): Promise<void> }, timeoutMs: number): void {

@@ -17,7 +17,12 @@ export interface InfrastructureConfig {
  * The modules every service stands on: logs/health/metrics, the database and its stores, the
  * messaging instance (NATS or in-process), and the progress writer/readers. Imported once per process.
  */
-export function infrastructureImports(service: string, cfg: InfrastructureConfig, messaging: Messaging): NonNullable<ModuleMetadata['imports']> {
+export function infrastructureImports(
+  service: string,
+  cfg: InfrastructureConfig,
+  messaging: Messaging,
+  opts: { dispatches?: boolean } = {},
+): NonNullable<ModuleMetadata['imports']> {
   const imports: DynamicModule[] = [
     PlatformModule.forRoot({
       service,
@@ -32,7 +37,7 @@ export function infrastructureImports(service: string, cfg: InfrastructureConfig
     }),
     DatabaseModule.forRoot({ url: cfg.DATABASE_URL, poolSize: cfg.DB_POOL_SIZE, migrate: cfg.DB_MIGRATE, applicationName: `spectest-${service}` }),
     MessagingModule.forRoot(messaging),
-    ProgressModule.forRoot({ maxBatch: cfg.PROGRESS_BATCH_MAX }),
+    ProgressModule.forRoot({ maxBatch: cfg.PROGRESS_BATCH_MAX, dispatchOutbox: opts.dispatches ?? false }),
   ];
   return imports;
 }

@@ -1,5 +1,5 @@
 import { commonEnvShape, envInt } from '@spectest/platform';
-import { DEFAULT_SPEC_LIMITS, SpecLimits } from '@spectest/testgen';
+import { DEFAULT_SPEC_LIMITS, SpecLimits } from '@spectest/openapi';
 import { z } from 'zod';
 
 export const aiEnhancerEnvShape = {

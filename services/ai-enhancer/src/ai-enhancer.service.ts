@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppError, Endpoint, TaskOptionsSchema, isTerminalStatus } from '@spectest/contracts';
-import { MESSAGING, Messaging } from '@spectest/messaging';
-import { AiUsageStore, GenerationStore, TaskStore } from '@spectest/persistence';
+import { AppError, Endpoint, isTerminalStatus } from '@spectest/contracts';
+import { AiUsageStore, EnhancementCheckpointStore, GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
-import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
+import { StageReporter, StageRun, StaleDispatchError, storedOptions } from '@spectest/progress';
 import { AI_ENHANCER_CONFIG, AiEnhancerConfig, operationViewLimits } from './ai-enhancer.config';
-import { EtaAccuracy, EtaEstimator, enhanceEndpoints } from './enhancement';
+import { EndpointResult, EtaAccuracy, EtaEstimator, enhanceEndpoints } from './enhancement';
 import { chooseProvider } from './model-provider.factory';
 import { ModelCallError, ModelProvider, isModelCallError } from './providers';
 import { promptOperation } from './prompt-operation';
@@ -24,24 +23,28 @@ export class AiEnhancerService {
     private readonly tasks: TaskStore,
     private readonly generation: GenerationStore,
     private readonly usage: AiUsageStore,
-    private readonly writer: ProgressWriter,
+    private readonly checkpoints: EnhancementCheckpointStore,
     private readonly aborts: TaskAbortRegistry,
-    @Inject(MESSAGING) private readonly messaging: Messaging,
     @Inject(AI_ENHANCER_CONFIG) private readonly config: AiEnhancerConfig,
   ) {}
 
-  async run(taskId: string): Promise<void> {
+  /**
+   * Resumes from what is stored: a stage already over only hands off; a stage that ran before goes on
+   * from its checkpoint (the endpoints done are not called again, nor charged again).
+   */
+  async run(run: StageRun): Promise<void> {
+    const taskId = run.taskId;
     const task = await this.tasks.get(taskId);
     if (!task || isTerminalStatus(task.snapshot.status)) return;
     const stage = task.snapshot.stages.find((s) => s.name === 'enhancing');
     if (stage?.status === 'done' || stage?.status === 'skipped') {
-      await this.messaging.publishWork('package', { taskId });
+      await run.handOff('package');
       return;
     }
-    const reporter = new StageReporter(this.writer, taskId, 'enhancing');
-    const options = TaskOptionsSchema.parse(task.options);
+    const reporter = run.reporter('enhancing');
     const started = Date.now();
     try {
+      const options = storedOptions(task.options);
       const choice = chooseProvider(options.ai, this.config);
       if ('skipReason' in choice) {
         await reporter.skipped({
@@ -50,12 +53,16 @@ export class AiEnhancerService {
           warnings: options.ai && options.ai.provider !== 'none' ? [`AI enhancement skipped: ${choice.skipReason}`] : undefined,
         });
       } else {
-        await this.enhance(taskId, task.snapshot.tenant, choice.provider, options.ai?.maxCasesPerEndpoint ?? this.config.AI_MAX_CASES_PER_ENDPOINT, reporter);
+        await this.enhance(run, task.snapshot.tenant, choice.provider, options.ai?.maxCasesPerEndpoint ?? this.config.AI_MAX_CASES_PER_ENDPOINT, reporter);
       }
-      await this.messaging.publishWork('package', { taskId });
       metrics.stageDuration().observe({ stage: 'enhancing' }, (Date.now() - started) / 1000);
+      await run.handOff('package');
     } catch (err) {
-      if (err instanceof TaskEndedError || (isModelCallError(err) && err.code === 'model_aborted')) return;
+      if (isModelCallError(err) && err.code === 'model_aborted') {
+        // Aborted because another delivery took the task over: the runner decides; a cancel: nothing to do.
+        if (run.signal.aborted) throw run.signal.reason;
+        return;
+      }
       if (err instanceof AppError) {
         await reporter.fail({ code: err.code, message: err.message });
         return;
@@ -64,25 +71,30 @@ export class AiEnhancerService {
     }
   }
 
-  private async enhance(taskId: string, tenant: string, provider: ModelProvider, maxCases: number, reporter: StageReporter): Promise<void> {
+  private async enhance(run: StageRun, tenant: string, provider: ModelProvider, maxCases: number, reporter: StageReporter): Promise<void> {
+    const taskId = run.taskId;
     const doc = await this.generation.loadDocument(taskId);
-    if (!doc) throw new AppError('worker_failed', 'the parsed document of this task is missing');
+    if (!doc) throw new AppError('task_data_missing', 'the parsed document of this task is missing');
     const foundationCases = (await this.generation.loadCases(taskId)).filter((c) => c.source === 'foundation');
+    const completed = await this.checkpoints.load(taskId);
     const viewLimits = operationViewLimits(this.config);
     const operationOf = (e: Endpoint): object => promptOperation(doc.document, e, viewLimits);
 
     const history = await this.usage.modelHistory(provider.name, provider.model);
     // Before any call, only the model's history can say how long this will take.
     const firstEta = new EtaEstimator(doc.endpoints.length, this.config.AI_CONCURRENCY, 0, history).estimate(0, []);
+    const resumedTokens = completed.reduce((n, c) => n + c.promptTokens + c.completionTokens, 0);
     await reporter.report({
       messageKey: 'enhancing.started',
       messageParams: { endpointCount: doc.endpoints.length, provider: provider.name, model: provider.model },
-      stageProgress: 0,
+      stageProgress: doc.endpoints.length ? completed.length / doc.endpoints.length : 0,
       endpointCount: doc.endpoints.length,
-      currentEndpoint: 0,
+      currentEndpoint: completed.length,
+      ...(completed.length ? { tokens: { prompt: sum(completed, 'promptTokens'), completion: sum(completed, 'completionTokens'), total: resumedTokens, perSecond: 0 } } : {}),
       ...(firstEta !== null ? { etaMs: firstEta } : {}),
     });
-    const run = this.aborts.register(taskId);
+    if (completed.length) this.logger.log({ taskId, endpointsDone: completed.length, tokens: resumedTokens }, 'enhancement resumed from its checkpoint');
+    const cancel = this.aborts.register(taskId);
     try {
       const budget = this.config.TENANT_TOKEN_BUDGET;
       const tokenBudget = budget === undefined ? undefined : Math.max(0, budget - (await this.usage.tokensUsed(tenant)));
@@ -95,9 +107,20 @@ export class AiEnhancerService {
         concurrency: this.config.AI_CONCURRENCY,
         history,
         tokenBudget,
-        // Counted as each call ends, so the tenant's other tasks and intake's 402 check see it at once.
-        onTokensSpent: (n) => this.usage.addTokens(tenant, n),
-        signal: run.signal,
+        completed,
+        // The result and the tenant's charge in one transaction, as each endpoint ends: the tenant's other
+        // tasks and intake's 402 check see it at once, and a resumed stage neither redoes nor recharges it.
+        onEndpointDone: async (result) => {
+          const stored = await this.checkpoints.save(run.lease, tenant, result);
+          if (!stored) throw new StaleDispatchError(taskId, 'the lease was lost before the endpoint was stored');
+          return stored;
+        },
+        // A cancel or a timeout still costs what the model streamed; a run that lost its lease costs the
+        // tenant nothing: the run that took over does the endpoint and is charged for it.
+        onCallAborted: async (tokens) => {
+          if (!run.signal.aborted) await this.usage.addTokens(tenant, tokens);
+        },
+        signal: AbortSignal.any([cancel.signal, run.signal]),
         report: (update) => reporter.report(update),
       });
       await this.usage.recordModelRun(provider.name, provider.model, {
@@ -107,7 +130,7 @@ export class AiEnhancerService {
         etaMeanAbsErrorMs: outcome.eta.meanAbsMs,
       });
       // A cancel or timeout that came while the last call was parsed: store nothing for a task that has ended.
-      if (run.signal.aborted) throw new ModelCallError('model_aborted', 'the enhancement was aborted');
+      if (cancel.signal.aborted || run.signal.aborted) throw new ModelCallError('model_aborted', 'the enhancement was aborted');
       await this.generation.replaceCases(taskId, 'ai', outcome.cases, foundationCases.length);
       this.logger.log(
         { taskId, aiCases: outcome.cases.length, warnings: outcome.warnings.length, tokens: outcome.tokens.total, etaError: outcome.eta },
@@ -119,12 +142,15 @@ export class AiEnhancerService {
         messageParams: { count: foundationCases.length + outcome.cases.length, ...etaErrorParams(outcome.eta) },
         endpointCount: doc.endpoints.length,
         currentEndpoint: doc.endpoints.length,
+        tokens: { ...outcome.tokens, perSecond: 0 },
       });
     } finally {
-      run.release();
+      cancel.release();
     }
   }
 }
+
+const sum = (rows: EndpointResult[], key: 'promptTokens' | 'completionTokens'): number => rows.reduce((n, r) => n + r[key], 0);
 
 function etaErrorParams(eta: EtaAccuracy): Record<string, number> {
   const out: Record<string, number> = {};

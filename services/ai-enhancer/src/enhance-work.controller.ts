@@ -1,15 +1,19 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { subjects } from '@spectest/contracts';
-import { parseWorkMessage } from '@spectest/messaging';
+import { WorkContext } from '@spectest/messaging';
+import { StageRunner } from '@spectest/progress';
 import { AiEnhancerService } from './ai-enhancer.service';
 
 @Controller()
 export class EnhanceWorkController {
-  constructor(private readonly enhancer: AiEnhancerService) {}
+  constructor(
+    private readonly runner: StageRunner,
+    private readonly enhancer: AiEnhancerService,
+  ) {}
 
   @EventPattern(subjects.work('enhance'))
-  async handle(@Payload() payload: unknown): Promise<void> {
-    await this.enhancer.run(parseWorkMessage('enhance', payload).taskId);
+  async handle(@Payload() payload: unknown, @Ctx() ctx: WorkContext): Promise<void> {
+    await this.runner.run('enhance', payload, ctx.getDelivery(), (run) => this.enhancer.run(run));
   }
 }

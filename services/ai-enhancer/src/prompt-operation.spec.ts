@@ -1,5 +1,5 @@
 import { parseConfig } from '@spectest/platform';
-import { DEFAULT_SPEC_LIMITS } from '@spectest/testgen';
+import { DEFAULT_SPEC_LIMITS } from '@spectest/openapi';
 import { AiEnhancerConfigSchema, operationViewLimits } from './ai-enhancer.config';
 import { promptOperation } from './prompt-operation';
 

@@ -1,5 +1,5 @@
 import { Endpoint } from '@spectest/contracts';
-import { SpecLimits, resolveOperation } from '@spectest/testgen';
+import { SpecLimits, resolveOperation } from '@spectest/openapi';
 
 type Parameter = { name: string; in: string };
 

@@ -1,5 +1,5 @@
 import { TaskSnapshotSchema } from '@spectest/contracts';
-import { readSpec, stopSpecValidator } from '@spectest/testgen';
+import { readSpec, stopSpecValidator } from '@spectest/openapi';
 import { IntakeTestApp, startIntakeTestApp } from './testing/intake-test-app';
 
 /** Our own API description: served, valid OpenAPI, and complete enough to generate tests from (we eat our cooking). */

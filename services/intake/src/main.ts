@@ -11,6 +11,7 @@ launch('intake', () => {
     service: 'intake',
     config,
     worker: false,
+    dispatches: true,
     modules: [AuthModule.forRoot(authConfigFromEnv(config)), IntakeModule.forRoot(config)],
     configure: (app) => configureIntakeHttp(app, config),
   });

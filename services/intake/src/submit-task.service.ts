@@ -3,7 +3,7 @@ import { AppError, TaskSnapshot } from '@spectest/contracts';
 import { MESSAGING, Messaging } from '@spectest/messaging';
 import { AiUsageStore, TaskRecord, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
-import { ProgressWriter } from '@spectest/progress';
+import { ProgressWriter, TaskDispatcher } from '@spectest/progress';
 import { randomUUID } from 'node:crypto';
 import { INTAKE_CONFIG, IntakeConfig } from './intake.config';
 import { TooManyRequestsError } from './intake.errors';
@@ -17,6 +17,9 @@ export interface Submission {
   created: boolean;
 }
 
+/** How long a submit waits for the broker to store the task's first message before answering anyway. */
+const PUBLISH_TIMEOUT_MS = 2_000;
+
 const isUniqueViolation = (err: unknown): boolean => (err as { code?: string })?.code === '23505';
 
 /** Accepts a task: limits (before its body is read), idempotency, store (spec + task + first event), then `work.parse`. */
@@ -29,6 +32,7 @@ export class SubmitTaskService {
     private readonly tasks: TaskStore,
     private readonly usage: AiUsageStore,
     private readonly writer: ProgressWriter,
+    private readonly dispatcher: TaskDispatcher,
     @Inject(MESSAGING) private readonly messaging: Messaging,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
   ) {
@@ -36,8 +40,9 @@ export class SubmitTaskService {
   }
 
   /**
-   * Whether `tenant` may send a submission now (429 when over the rate or the concurrency limit), decided
-   * before its body is read. A key that replays an earlier submission is always admitted: it creates nothing.
+   * Whether `tenant` may send a submission now (429 when over the rate or the concurrency limit, 503 while the
+   * database or the broker is down), decided before its body is read. A key that replays an earlier
+   * submission is always admitted: it creates nothing.
    */
   async admit(tenant: string, idempotencyKey: string | null): Promise<void> {
     if (idempotencyKey && (await this.tasks.findByIdempotencyKey(tenant, idempotencyKey))) return;
@@ -47,6 +52,8 @@ export class SubmitTaskService {
     if (active >= this.config.MAX_ACTIVE_TASKS_PER_TENANT) {
       throw new TooManyRequestsError('too_many_tasks', `${active} tasks are still running; the limit is ${this.config.MAX_ACTIVE_TASKS_PER_TENANT}`, 5);
     }
+    // A task accepted while the broker is down could not start: refuse it (503), before its body is even read.
+    await this.messaging.ping();
   }
 
   /** Stores an admitted submission (see `admit`), or answers the earlier task of its Idempotency-Key. */
@@ -83,7 +90,14 @@ export class SubmitTaskService {
       }
       throw err;
     }
-    await this.messaging.publishWork('parse', { taskId });
+    // Stored is accepted: whatever happens to the publish now, the answer is 202, never a 500 that would
+    // make a client without an Idempotency-Key submit a second task. A dispatch the broker did not get is
+    // published by the outbox a few seconds later.
+    try {
+      await this.dispatcher.publish({ taskId, generation: 1, stage: 'parse' }, PUBLISH_TIMEOUT_MS);
+    } catch (err) {
+      this.logger.warn({ taskId, err: String((err as Error)?.message ?? err) }, 'task stored; its dispatch will be published by the outbox');
+    }
     metrics.tasksSubmitted().inc();
     this.logger.log({ taskId, tenant, bytes: req.spec.length }, 'task accepted');
     return { snapshot, created: true };

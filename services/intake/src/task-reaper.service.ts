@@ -5,13 +5,12 @@ import { TaskStore } from '@spectest/persistence';
 import { ProgressWriter } from '@spectest/progress';
 import { INTAKE_CONFIG, IntakeConfig } from './intake.config';
 
-/** A queued task with no progress for this long is handed to the parser again. */
-const STALE_QUEUED_MS = 30_000;
-
 /**
  * Ends tasks that ran past their deadline (`timeoutSeconds`): whether a worker died or a stage is slow,
  * the task fails with `timeout` through the same writer, so it can never end twice.
  * Every intake replica runs it; the row lock in the writer makes concurrent reapers harmless.
+ * A task that waits in the queue is not re-dispatched: its message is stored by the broker (a backlog is
+ * not a lost message), and a dispatch the broker never got is published by the dispatch outbox.
  */
 @Injectable()
 export class TaskReaperService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -29,7 +28,6 @@ export class TaskReaperService implements OnApplicationBootstrap, OnApplicationS
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       this.running ??= this.sweep()
-        .then(() => this.redispatchStale())
         .then(() => undefined)
         .catch((err) => this.logger.warn({ err: String(err) }, 'reaper sweep failed'))
         .finally(() => (this.running = undefined));
@@ -57,16 +55,5 @@ export class TaskReaperService implements OnApplicationBootstrap, OnApplicationS
       await this.messaging.publish(subjects.taskControl(taskId), { taskId, action: 'cancel', reason: 'timeout' });
     }
     return ended;
-  }
-
-  /**
-   * A task stays `queued` with only its first event if intake stopped between storing it and
-   * publishing `work.parse`. Parsing is idempotent, so publishing again is safe.
-   */
-  async redispatchStale(now = new Date()): Promise<number> {
-    const stale = await this.tasks.findStaleQueued(new Date(now.getTime() - STALE_QUEUED_MS));
-    for (const taskId of stale) await this.messaging.publishWork('parse', { taskId });
-    if (stale.length) this.logger.warn({ count: stale.length }, 're-dispatched queued tasks that never started');
-    return stale.length;
   }
 }

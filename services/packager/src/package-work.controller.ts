@@ -1,15 +1,19 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { subjects } from '@spectest/contracts';
-import { parseWorkMessage } from '@spectest/messaging';
+import { WorkContext } from '@spectest/messaging';
+import { StageRunner } from '@spectest/progress';
 import { PackagerService } from './packager.service';
 
 @Controller()
 export class PackageWorkController {
-  constructor(private readonly packager: PackagerService) {}
+  constructor(
+    private readonly runner: StageRunner,
+    private readonly packager: PackagerService,
+  ) {}
 
   @EventPattern(subjects.work('package'))
-  async handle(@Payload() payload: unknown): Promise<void> {
-    await this.packager.run(parseWorkMessage('package', payload).taskId);
+  async handle(@Payload() payload: unknown, @Ctx() ctx: WorkContext): Promise<void> {
+    await this.runner.run('package', payload, ctx.getDelivery(), (run) => this.packager.run(run));
   }
 }

@@ -2,13 +2,15 @@ import { Logger } from '@nestjs/common';
 import { TaskEvent, TaskSnapshot, TestCase } from '@spectest/contracts';
 import { ArtifactStore, GenerationStore, PostgresArtifactStore, TaskStore, createDataSource, runMigrations } from '@spectest/persistence';
 import { ProgressWriter } from '@spectest/progress';
-import { buildFoundationCases, readSpec, stopSpecValidator } from '@spectest/testgen';
+import { runAsStage } from '../../../libs/progress/src/testing/stage-run.harness';
+import { readSpec, stopSpecValidator } from '@spectest/openapi';
+import { buildFoundationCases } from '@spectest/cases';
 import { TestDatabase, createTestDatabase } from '@spectest/testing';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import * as yauzl from 'yauzl';
+import { readZipEntries } from '../../../tests/support/generated-suite';
 import { PackagerConfig } from './packager.config';
 import { PackagerService } from './packager.service';
 
@@ -42,7 +44,7 @@ describe('PackagerService', () => {
     generation = new GenerationStore(ds);
     // Small chunks, so even petstore's ZIP is stored and served in several.
     store = new PostgresArtifactStore(ds, { chunkBytes: 4096 });
-    packager = new PackagerService(tasks, generation, writer, store, { PUBLIC_BASE_URL: undefined } as PackagerConfig);
+    packager = new PackagerService(tasks, generation, store, { PUBLIC_BASE_URL: undefined } as PackagerConfig);
     const spec = await readSpec(readFileSync(join(__dirname, '..', '..', '..', 'tests', 'fixtures', 'petstore.yaml')));
     document = spec.document as Record<string, unknown>;
     cases = spec.endpoints.flatMap((endpoint) => buildFoundationCases(spec, endpoint));
@@ -87,6 +89,7 @@ describe('PackagerService', () => {
   }
 
   const eventsOf = async (taskId: string): Promise<TaskEvent[]> => tasks.readEvents(taskId, 0, 1000);
+  const pack = (taskId: string) => runAsStage(ds, writer, 'package', taskId, (run) => packager.run(run));
   const snapshotOf = async (taskId: string): Promise<TaskSnapshot> => (await tasks.get(taskId))!.snapshot;
   const served = async (taskId: string): Promise<Buffer> => {
     const chunks: Buffer[] = [];
@@ -97,8 +100,8 @@ describe('PackagerService', () => {
   it('packages the same inputs into byte-identical ZIPs through the streaming path; the stored hash is the served bytes', async () => {
     const first = await taskAtPackaging();
     const second = await taskAtPackaging();
-    await packager.run(first);
-    await packager.run(second);
+    await pack(first);
+    await pack(second);
     const [a, b] = [await snapshotOf(first), await snapshotOf(second)];
     expect(a.status).toBe('completed');
     expect(b.status).toBe('completed');
@@ -113,14 +116,14 @@ describe('PackagerService', () => {
     }
     const [{ n }] = await ds.query('SELECT count(*)::int AS n FROM artifact_chunks WHERE task_id = $1', [first]);
     expect(n).toBe(Math.ceil(a.result!.artifact.bytes / 4096));
-    const names = await zipEntryNames(await served(first));
+    const names = [...(await readZipEntries(await served(first))).keys()];
     expect(names).toEqual([...names].sort());
     expect(names).toEqual(expect.arrayContaining(['REPORT.md', 'cases.json', 'openapi.json', 'postman/collection.json', 'tests/package.json']));
   });
 
   it('reports files and bytes while zipping, then the stored size, then completes', async () => {
     const taskId = await taskAtPackaging();
-    await packager.run(taskId);
+    await pack(taskId);
     const events = (await eventsOf(taskId)).filter((e) => e.stage === 'packaging');
     const keys = events.map((e) => e.messageKey);
     expect(keys[0]).toBe('packaging.started');
@@ -139,23 +142,28 @@ describe('PackagerService', () => {
 
   it('does nothing for a redelivered message once the task has completed', async () => {
     const taskId = await taskAtPackaging();
-    await packager.run(taskId);
+    await pack(taskId);
     const before = { events: (await eventsOf(taskId)).length, head: await store.head(taskId) };
-    await packager.run(taskId);
+    await pack(taskId);
     expect((await eventsOf(taskId)).length).toBe(before.events);
     expect(await store.head(taskId)).toEqual(before.head);
   });
 
-  it('packages again, replacing the stored ZIP, when redelivered before the completion was written', async () => {
+  it('only writes the terminal event when redelivered after the ZIP was stored (the run died before its completion)', async () => {
+    const done = await taskAtPackaging();
+    await pack(done);
+    const zip = await served(done);
     const taskId = await taskAtPackaging();
-    // As if an earlier attempt stored something and died before its terminal event.
-    await store.put(taskId, [Buffer.from('half of an earlier attempt')]);
-    await packager.run(taskId);
+    // As if an earlier run stored the whole ZIP (a put is all or nothing) and died before its terminal event.
+    const stored = await store.put(taskId, [zip]);
+    const eventsBefore = (await eventsOf(taskId)).length;
+    await pack(taskId);
     const snapshot = await snapshotOf(taskId);
     expect(snapshot.status).toBe('completed');
-    const bytes = await served(taskId);
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(snapshot.result!.artifact.sha256);
-    expect(bytes.subarray(0, 2).toString()).toBe('PK');
+    expect(snapshot.result).toEqual({ caseCount: cases.length, foundationCaseCount: cases.length, aiCaseCount: 0, artifact: { url: `/v1/tasks/${taskId}/artifact`, ...stored } });
+    const events = await eventsOf(taskId);
+    expect(events.slice(eventsBefore).map((e) => e.messageKey)).toEqual(['task.completed']);
+    expect(await store.head(taskId)).toEqual(stored);
   });
 
   it('stops zipping and stores nothing when the task ends (cancelled) during packaging', async () => {
@@ -193,8 +201,8 @@ describe('PackagerService', () => {
       }
     }
     const gated: ArtifactStore = { put: (id, source) => store.put(id, heldBack(source)), head: (id) => store.head(id), open: (id) => store.open(id) };
-    const service = new PackagerService(tasks, generation, cancelling, gated, { PUBLIC_BASE_URL: undefined } as PackagerConfig);
-    await service.run(taskId);
+    const service = new PackagerService(tasks, generation, gated, { PUBLIC_BASE_URL: undefined } as PackagerConfig);
+    await runAsStage(ds, cancelling, 'package', taskId, (run) => service.run(run));
     await cancelling.close();
     expect(cancelling.filesAtCancel).toBeGreaterThan(0);
     expect((await snapshotOf(taskId)).status).toBe('cancelled');
@@ -204,20 +212,3 @@ describe('PackagerService', () => {
     expect((await eventsOf(taskId)).at(-1)!.type).toBe('cancelled');
   });
 });
-
-async function zipEntryNames(zip: Buffer): Promise<string[]> {
-  const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file!))),
-  );
-  const names: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    zipfile.on('entry', (entry: yauzl.Entry) => {
-      names.push(entry.fileName);
-      zipfile.readEntry();
-    });
-    zipfile.on('end', () => resolve());
-    zipfile.on('error', reject);
-    zipfile.readEntry();
-  });
-  return names;
-}

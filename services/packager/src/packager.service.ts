@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppError, TaskEvent, TaskOptions, TaskOptionsSchema, TaskResult, TaskSnapshot, TestCase, isTerminalStatus } from '@spectest/contracts';
-import { ARTIFACT_STORE, ArtifactStore, GenerationStore, TaskStore } from '@spectest/persistence';
+import { AppError, TaskEvent, TaskOptions, TaskResult, TaskSnapshot, TestCase, isTerminalStatus } from '@spectest/contracts';
+import { ARTIFACT_STORE, ArtifactStore, GenerationStore, StoredArtifact, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
-import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
-import { ArtifactEntry, ArtifactInput, artifactEntries, zipArtifactStream } from '@spectest/testgen';
+import { StageReporter, StageRun, storedOptions } from '@spectest/progress';
+import { ArtifactEntry, ArtifactInput, artifactEntries, zipArtifactStream } from '@spectest/artifact';
 import { Readable } from 'node:stream';
 import { PACKAGER_CONFIG, PackagerConfig } from './packager.config';
 
@@ -19,62 +19,56 @@ export class PackagerService {
   constructor(
     private readonly tasks: TaskStore,
     private readonly generation: GenerationStore,
-    private readonly writer: ProgressWriter,
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
     @Inject(PACKAGER_CONFIG) private readonly config: PackagerConfig,
   ) {}
 
-  async run(taskId: string): Promise<void> {
-    const task = await this.tasks.get(taskId);
+  /** Resumes from what is stored: an artifact already stored (the run died before its last event) only needs the terminal event. */
+  async run(run: StageRun): Promise<void> {
+    const task = await this.tasks.get(run.taskId);
     if (!task || isTerminalStatus(task.snapshot.status)) return;
-    const reporter = new StageReporter(this.writer, taskId, 'packaging');
+    const reporter = run.reporter('packaging');
     const started = Date.now();
     try {
-      await this.package(task.snapshot, task.options, reporter);
-      metrics.stageDuration().observe({ stage: 'packaging' }, (Date.now() - started) / 1000);
+      const stored = await this.artifacts.head(run.taskId);
+      const result = stored ? await this.resultOf(run.taskId, stored, await this.generation.countCases(run.taskId)) : await this.package(task.snapshot, task.options, reporter);
+      if (!stored) metrics.stageDuration().observe({ stage: 'packaging' }, (Date.now() - started) / 1000);
+      await reporter.complete(result, { messageKey: 'task.completed', messageParams: { caseCount: result.caseCount } });
     } catch (err) {
-      if (err instanceof TaskEndedError) return;
-      if (err instanceof AppError) {
-        await reporter.fail({ code: err.code, message: err.message });
-        return;
-      }
-      throw err;
+      if (!(err instanceof AppError)) throw err;
+      await reporter.fail({ code: err.code, message: err.message });
     }
   }
 
-  private async package(snapshot: TaskSnapshot, rawOptions: Record<string, unknown>, reporter: StageReporter): Promise<void> {
+  private async package(snapshot: TaskSnapshot, rawOptions: Record<string, unknown>, reporter: StageReporter): Promise<TaskResult> {
     const taskId = snapshot.taskId;
-    const options = TaskOptionsSchema.parse(rawOptions);
+    const options = storedOptions(rawOptions);
     await reporter.report({ messageKey: 'packaging.started', stageProgress: 0 });
     const doc = await this.generation.loadPackagingDocument(taskId);
-    if (!doc) throw new AppError('worker_failed', 'the parsed document of this task is missing');
+    if (!doc) throw new AppError('task_data_missing', 'the parsed document of this task is missing');
     const cases = await this.generation.loadCases(taskId);
     const etaError = etaErrorOf(await this.tasks.findLastEvent(taskId, 'enhancing.done'));
     const entries = artifactEntries(artifactInput(snapshot, options, doc, cases, etaError));
     await reporter.report({ messageKey: 'packaging.zip', messageParams: { files: 0, totalFiles: entries.length, bytes: 0 }, stageProgress: 0.5 });
     const stored = await this.artifacts.put(taskId, this.zipWithProgress(entries, reporter));
     const aiCaseCount = cases.filter((c) => c.source === 'ai').length;
-    const result: TaskResult = {
-      caseCount: cases.length,
-      foundationCaseCount: cases.length - aiCaseCount,
-      aiCaseCount,
-      artifact: { url: this.artifactUrl(taskId), bytes: stored.bytes, sha256: stored.sha256 },
-    };
+    const result = await this.resultOf(taskId, stored, { foundation: cases.length - aiCaseCount, ai: aiCaseCount });
     await reporter.report({
       messageKey: 'packaging.done',
       messageParams: { files: entries.length, bytes: stored.bytes },
       stageProgress: 0.9,
     });
     this.logger.log({ taskId, bytes: stored.bytes, files: entries.length, cases: cases.length }, 'artifact stored');
-    const done = await this.writer.report(taskId, {
-      type: 'completed',
-      stage: 'packaging',
-      stageStatus: 'done',
-      messageKey: 'task.completed',
-      messageParams: { caseCount: result.caseCount },
-      result,
-    });
-    if (!done.ok && done.reason !== 'task_ended') throw new Error(`completion refused: ${done.detail}`);
+    return result;
+  }
+
+  private async resultOf(taskId: string, stored: StoredArtifact, counts: { foundation: number; ai: number }): Promise<TaskResult> {
+    return {
+      caseCount: counts.foundation + counts.ai,
+      foundationCaseCount: counts.foundation,
+      aiCaseCount: counts.ai,
+      artifact: { url: this.artifactUrl(taskId), bytes: stored.bytes, sha256: stored.sha256 },
+    };
   }
 
   /**
@@ -94,7 +88,11 @@ export class PackagerService {
           messageParams: { files: progress.filesWritten, totalFiles: progress.totalFiles, bytes: progress.bytes },
           stageProgress: 0.5 + (0.4 * progress.filesWritten) / Math.max(1, progress.totalFiles),
         })
-        .catch((error: unknown) => zip.destroy(error instanceof Error ? error : new Error(String(error))))
+        .catch((error: unknown) => {
+          // Destroying a stream that has already ended would emit an 'error' nobody listens to (a crash): a
+          // refusal that comes once the ZIP is whole has nothing left to stop, the terminal report is refused.
+          if (!zip.destroyed && !zip.readableEnded) zip.destroy(error instanceof Error ? error : new Error(String(error)));
+        })
         .finally(() => (inFlight = false));
     });
     return zip;

@@ -1,4 +1,4 @@
-import { ReadSpecStep } from '@spectest/testgen';
+import { ReadSpecStep } from '@spectest/openapi';
 import { PARSE_STEP_PROGRESS, ParseStepHeartbeat } from './parse-step.heartbeat';
 
 type Sent = { step: ReadSpecStep; progress: number };

@@ -1,4 +1,4 @@
-import { ReadSpecStep } from '@spectest/testgen';
+import { ReadSpecStep } from '@spectest/openapi';
 
 /** Where each sub-step of parsing starts inside the parsing band; a heartbeat creeps toward the next one. */
 export const PARSE_STEP_PROGRESS: Record<ReadSpecStep, number> = { read: 0.1, validate: 0.3, dereference: 0.6, endpoints: 0.9 };

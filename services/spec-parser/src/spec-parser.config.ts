@@ -1,5 +1,5 @@
 import { commonEnvShape, envInt } from '@spectest/platform';
-import { DEFAULT_SPEC_LIMITS } from '@spectest/testgen';
+import { DEFAULT_SPEC_LIMITS } from '@spectest/openapi';
 import { z } from 'zod';
 
 export const specParserEnvShape = {

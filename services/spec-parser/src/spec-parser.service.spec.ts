@@ -1,7 +1,7 @@
 import type { ProgressUpdate } from '@spectest/contracts';
-import type { Messaging } from '@spectest/messaging';
-import type { GenerationStore, TaskStore } from '@spectest/persistence';
-import type { ProgressWriter } from '@spectest/progress';
+import { Logger } from '@nestjs/common';
+import type { DispatchStore, GenerationStore, TaskStore } from '@spectest/persistence';
+import { type ProgressWriter, StageRun, type TaskDispatcher } from '@spectest/progress';
 import { SpecParserConfigSchema } from './spec-parser.config';
 import { SpecParserService } from './spec-parser.service';
 
@@ -21,9 +21,10 @@ describe('SpecParserService: loading the stored spec', () => {
       getSpecContent: () => new Promise<null>((resolve) => setTimeout(() => resolve(null), 300)),
     } as unknown as TaskStore;
     const config = SpecParserConfigSchema.parse({ PARSE_HEARTBEAT_MS: '20', DATABASE_URL: 'postgres://unused' });
-    const service = new SpecParserService(tasks, {} as GenerationStore, writer, {} as Messaging, config);
+    const service = new SpecParserService(tasks, {} as GenerationStore, config);
+    const lease = { taskId: 'task-1', generation: 1, stage: 'parse' as const, owner: 'o-1' };
 
-    await service.run('task-1');
+    await service.run(new StageRun(lease, writer, {} as DispatchStore, {} as TaskDispatcher, new Logger('spec')));
 
     const keys = sent.map((u) => `${u.messageKey}${u.messageParams?.step ? `:${String(u.messageParams.step)}` : ''}`);
     expect(keys[0]).toBe('parsing.started');

@@ -1,19 +1,17 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { AppError, TaskOptions, TaskOptionsSchema, TestCase, isTerminalStatus } from '@spectest/contracts';
-import { MESSAGING, Messaging } from '@spectest/messaging';
+import { AppError, ParsedSpec, Stage, TaskOptions, TestCase, isTerminalStatus } from '@spectest/contracts';
 import { GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
-import { ProgressWriter, StageReporter, TaskEndedError } from '@spectest/progress';
-import { ParsedSpec, SpecLimits, buildFoundationCases, readSpec, selectEndpoints, stopSpecValidator } from '@spectest/testgen';
+import { StageReporter, StageRun, storedOptions } from '@spectest/progress';
+import { SpecLimits, readSpec, selectEndpoints, stopSpecValidator } from '@spectest/openapi';
+import { buildFoundationCases } from '@spectest/cases';
 import { ParseStepHeartbeat } from './parse-step.heartbeat';
 import { withKeepalive } from './stage-keepalive';
 import { SPEC_PARSER_CONFIG, SpecParserConfig } from './spec-parser.config';
 
-
 /**
  * The parsing and foundation stages of one task: read and validate the spec, plan its per-operation views, list the
  * endpoints, build the foundation cases, store them, then hand the task to the enhancer.
- * Idempotent by task + stage: a redelivered message finds the work done and only re-publishes the next step.
  */
 @Injectable()
 export class SpecParserService implements OnApplicationShutdown {
@@ -24,8 +22,6 @@ export class SpecParserService implements OnApplicationShutdown {
   constructor(
     private readonly tasks: TaskStore,
     private readonly generation: GenerationStore,
-    private readonly writer: ProgressWriter,
-    @Inject(MESSAGING) private readonly messaging: Messaging,
     @Inject(SPEC_PARSER_CONFIG) config: SpecParserConfig,
   ) {
     this.limits = {
@@ -45,37 +41,44 @@ export class SpecParserService implements OnApplicationShutdown {
     await stopSpecValidator();
   }
 
-  async run(taskId: string): Promise<void> {
+  /**
+   * The stage resumes from what is stored: foundation done -> only the hand-off; parsing done -> the
+   * foundation cases from the stored document; otherwise the whole step. A spec that cannot be read
+   * fails the task at once (no retry can read it); everything else is the transport's to retry.
+   */
+  async run(run: StageRun): Promise<void> {
+    const taskId = run.taskId;
     const task = await this.tasks.get(taskId);
     if (!task || isTerminalStatus(task.snapshot.status)) return;
-    const foundation = task.snapshot.stages.find((s) => s.name === 'foundation');
-    if (foundation?.status === 'done') {
-      await this.messaging.publishWork('enhance', { taskId });
-      return;
-    }
+    const status = (name: string) => task.snapshot.stages.find((s) => s.name === name)?.status;
     const started = Date.now();
+    let stage: Stage = status('parsing') === 'done' ? 'foundation' : 'parsing';
     try {
-      await this.parseAndGenerate(taskId, task.specId, TaskOptionsSchema.parse(task.options));
-      await this.messaging.publishWork('enhance', { taskId });
-      metrics.stageDuration().observe({ stage: 'parsing' }, (Date.now() - started) / 1000);
-    } catch (err) {
-      if (err instanceof TaskEndedError) return;
-      if (err instanceof AppError) {
-        await new StageReporter(this.writer, taskId, task.snapshot.stage === 'foundation' ? 'foundation' : 'parsing').fail({
-          code: err.code,
-          message: err.message,
-          details: err.details,
-        });
-        return;
+      if (status('foundation') !== 'done') {
+        const options = storedOptions(task.options);
+        const spec = stage === 'foundation' ? await this.storedSpec(taskId) : await this.parse(run, task.specId, options);
+        stage = 'foundation';
+        await this.generateFoundation(run, spec);
+        metrics.stageDuration().observe({ stage: 'parsing' }, (Date.now() - started) / 1000);
       }
-      throw err;
+      await run.handOff('enhance');
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      await run.reporter(stage).fail({ code: err.code, message: err.message, details: err.details });
     }
   }
 
-  private async parseAndGenerate(taskId: string, specId: string, options: TaskOptions): Promise<void> {
-    const parsing = new StageReporter(this.writer, taskId, 'parsing');
-    await parsing.report({ messageKey: 'parsing.started', stageProgress: 0 });
+  /** The document the parsing step stored, for a foundation step that runs again. */
+  private async storedSpec(taskId: string): Promise<ParsedSpec> {
+    const doc = await this.generation.loadDocument(taskId);
+    if (!doc) throw new AppError('task_data_missing', 'the parsed document of this task is missing');
+    return doc;
+  }
 
+  private async parse(run: StageRun, specId: string, options: TaskOptions): Promise<ParsedSpec> {
+    const taskId = run.taskId;
+    const parsing = run.reporter('parsing');
+    await parsing.report({ messageKey: 'parsing.started', stageProgress: 0 });
     const heartbeat = new ParseStepHeartbeat(
       (step, stageProgress) => parsing.report({ messageKey: 'parsing.step', messageParams: { step }, stageProgress }),
       this.heartbeatMs,
@@ -111,11 +114,12 @@ export class SpecParserService implements OnApplicationShutdown {
       currentEndpoint: 0,
       warnings: spec.warnings,
     });
-    await this.generateFoundation(taskId, { ...spec, endpoints });
+    return { ...spec, endpoints };
   }
 
-  private async generateFoundation(taskId: string, spec: ParsedSpec): Promise<void> {
-    const foundation = new StageReporter(this.writer, taskId, 'foundation');
+  private async generateFoundation(run: StageRun, spec: ParsedSpec): Promise<void> {
+    const taskId = run.taskId;
+    const foundation = run.reporter('foundation');
     const cases: TestCase[] = [];
     const n = spec.endpoints.length;
     let last: Parameters<StageReporter['report']>[0] | null = null;

@@ -73,7 +73,7 @@ export class WorkTransportStrategy extends Server implements CustomTransportStra
     // A long stage (model calls take minutes) keeps telling the broker it is alive, so its message is
     // not handed to another worker meanwhile; a crashed process stops beating and the message moves on.
     const ackWaitMs = this.options.consume?.[stage]?.ackWaitMs ?? WORK_DEFAULTS.ackWaitMs;
-    const heartbeat = setInterval(() => delivery.inProgress(), Math.max(100, Math.floor(ackWaitMs / 3)));
+    const heartbeat = setInterval(() => delivery.inProgress(), Math.max(100, Math.floor(ackWaitMs / 5)));
     return new Promise<void>((resolve, reject) => {
       // The hooks let Nest (or tracing) wrap processing; the settle still waits for the handler.
       this.onProcessingStartHook(this.transportId, context, async () => {

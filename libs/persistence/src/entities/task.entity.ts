@@ -31,4 +31,11 @@ export class TaskEntity {
   @Column('uuid', { name: 'spec_id' }) specId!: string;
   @Column('text', { name: 'idempotency_key', nullable: true }) idempotencyKey!: string | null;
   @Column('text', { name: 'request_hash', nullable: true }) requestHash!: string | null;
+  // The dispatch and its lease (DispatchStore); never part of the snapshot.
+  @Column('int', { name: 'dispatch_generation', default: 1 }) dispatchGeneration!: number;
+  @Column('text', { name: 'dispatch_stage', default: 'parse' }) dispatchStage!: string;
+  @Column('timestamptz', { name: 'dispatch_recorded_at', default: () => 'now()' }) dispatchRecordedAt!: Date;
+  @Column('timestamptz', { name: 'dispatch_published_at', nullable: true }) dispatchPublishedAt!: Date | null;
+  @Column('uuid', { name: 'lease_owner', nullable: true }) leaseOwner!: string | null;
+  @Column('timestamptz', { name: 'lease_expires_at', nullable: true }) leaseExpiresAt!: Date | null;
 }

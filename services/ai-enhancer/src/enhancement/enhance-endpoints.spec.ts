@@ -166,9 +166,10 @@ describe('enhanceEndpoints', () => {
     expect(out.cases).toEqual([]);
   });
 
-  it('stops on abort with no further report and rejects with model_aborted', async () => {
+  it('stops on abort with no further report and rejects with model_aborted; the tokens streamed are still spent', async () => {
     const { ctx, reports, ac } = setup([{ tokens: 1000, stepMs: 10 }, { tokens: 5 }]);
-    const run = enhanceEndpoints(ctx).catch((e: unknown) => e);
+    const aborted: number[] = [];
+    const run = enhanceEndpoints({ ...ctx, onCallAborted: async (n) => void aborted.push(n) }).catch((e: unknown) => e);
     while (!reports.some((r) => r.messageKey === 'enhancing.tokens')) await new Promise((r) => setImmediate(r));
     ac.abort();
     const countAtAbort = reports.length;
@@ -178,6 +179,8 @@ describe('enhanceEndpoints', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(reports.length).toBe(countAtAbort);
     expect(reports.some((r) => r.messageKey === 'enhancing.fallback')).toBe(false);
+    expect(aborted).toHaveLength(1);
+    expect(aborted[0]).toBeGreaterThan(0);
   });
 
   it('lets a failing report reject the run: that is not a model failure', async () => {
@@ -239,8 +242,9 @@ describe('enhanceEndpoints with bounded concurrency, a token budget and an ETA',
       report: async (u) => {
         reports.push(u);
       },
-      onTokensSpent: async (n) => {
-        spentCalls.push(n);
+      onEndpointDone: async (result) => {
+        spentCalls.push(result.promptTokens + result.completionTokens);
+        return result;
       },
       now: () => clock.t,
     });

@@ -1,4 +1,5 @@
 import { Endpoint, MessageKey, MessageParams, TestCase, Tokens } from '@spectest/contracts';
+import type { EndpointCheckpoint } from '@spectest/persistence';
 import { ModelCallError, ModelProvider, ModelResult } from '../providers/model-provider';
 import { buildEnhancementRequest } from './enhancement.prompt';
 import { EtaAccuracy, EtaEstimator, ModelHistory } from './eta.estimator';
@@ -24,12 +25,26 @@ export interface EnhanceContext {
    * the task has spent it; the endpoints left keep their foundation cases. Default unlimited.
    */
   tokenBudget?: number;
-  /** Called once per finished or failed call with the tokens it spent (for the tenant's usage). Errors are the caller's. */
-  onTokensSpent?(tokens: number): Promise<void>;
+  /**
+   * Endpoints an earlier run of the stage finished (its checkpoint): they are not called again, and their
+   * cases, warnings and tokens count as this run's.
+   */
+  completed?: EndpointResult[];
+  /**
+   * Called once per endpoint that is over (answered, failed or skipped), before its last report: the caller
+   * stores it and charges its tokens (one transaction), and returns what is stored, which is an earlier
+   * run's result when one was stored first. A throw stops the stage like a failing report.
+   */
+  onEndpointDone?(result: EndpointResult): Promise<EndpointResult>;
+  /** The tokens of a call cut short by the caller's abort (a cancel, a timeout): spent, though no result is stored. */
+  onCallAborted?(tokens: number): Promise<void>;
   /** Shortest gap between two live `enhancing.tokens` updates of the task. Default 250 (4 a second). */
   tokenReportIntervalMs?: number;
   now?: () => number;
 }
+
+/** One endpoint's part of the stage: what the checkpoint stores of it. */
+export type EndpointResult = EndpointCheckpoint;
 
 export interface EnhanceOutcome {
   /** The AI cases only; the caller merges them with the foundation cases. */
@@ -67,21 +82,30 @@ export async function enhanceEndpoints(ctx: EnhanceContext): Promise<EnhanceOutc
 
   const reporter = new SerialReporter(ctx.report, signal, ctx.tokenReportIntervalMs ?? 250, now);
   const eta = new EtaEstimator(total, concurrency, now(), ctx.history ?? null);
+  const completed = new Map((ctx.completed ?? []).filter((r) => r.index >= 0 && r.index < total).map((r) => [r.index, r]));
   const done = { prompt: 0, completion: 0 };
+  for (const r of completed.values()) {
+    done.prompt += r.promptTokens;
+    done.completion += r.completionTokens;
+    eta.endpointFinished(r.answered ? r.completionTokens : undefined);
+  }
+  // The budget is what is left for this run: the checkpointed endpoints were charged already.
+  const spentBefore = done.prompt + done.completion;
   /** Per worker slot: the live counters of its call in flight, and the rate it last streamed at. */
   const live = new Map<number, { completion: number; perSecond: number }>();
   const rates = new Map<number, number>();
   const calls = { answered: 0, ms: 0, completion: 0 };
-  let started = 0;
-  let shownProgress = 0;
+  let started = completed.size;
+  let shownProgress = total ? completed.size / total : 0;
   const liveCompletions = () => [...live.values()].map((l) => l.completion);
-  const spent = () => done.prompt + done.completion + liveCompletions().reduce((a, b) => a + b, 0);
+  const spent = () => done.prompt + done.completion + liveCompletions().reduce((a, b) => a + b, 0) - spentBefore;
   const tokens = (): Tokens => {
     const completion = done.completion + liveCompletions().reduce((a, b) => a + b, 0);
     const perSecond = [...rates.values()].reduce((a, b) => a + b, 0);
     return { prompt: done.prompt, completion, total: done.prompt + completion, perSecond: round1(perSecond) };
   };
   const results: { cases: TestCase[]; warning?: string }[] = [];
+  for (const r of completed.values()) results[r.index] = { cases: r.cases, ...(r.warning ? { warning: r.warning } : {}) };
 
   const enhanceOne = async (i: number, slot: number): Promise<void> => {
     const endpoint = endpoints[i];
@@ -103,15 +127,33 @@ export async function enhanceEndpoints(ctx: EnhanceContext): Promise<EnhanceOutc
         ...(etaMs !== null ? { etaMs } : {}),
       };
     };
-    const fallback = async (why: string) => {
-      const warning = `AI enhancement failed for ${label}: ${why}; kept the foundation cases`;
-      results[i] = { cases: [], warning };
-      await reporter.send({ ...update('enhancing.fallback', { reason: why }), warnings: [warning] });
+    /** Stores the endpoint's result; what is stored (ours, or an earlier run's) is what counts. */
+    const finish = async (result: Omit<EndpointResult, 'index' | 'endpoint'>): Promise<EndpointResult> => {
+      const mine: EndpointResult = { index: i, endpoint: endpoint.key, ...result };
+      const stored = ctx.onEndpointDone ? await ctx.onEndpointDone(mine) : mine;
+      done.prompt += stored.promptTokens - mine.promptTokens;
+      done.completion += stored.completionTokens - mine.completionTokens;
+      results[i] = { cases: stored.cases, ...(stored.warning ? { warning: stored.warning } : {}) };
+      return stored;
     };
+    const fallback = async (why: string, spentTokens: { prompt: number; completion: number; ms: number; answered: boolean }) => {
+      const warning = `AI enhancement failed for ${label}: ${why}; kept the foundation cases`;
+      const stored = await finish({
+        cases: [],
+        warning,
+        answered: spentTokens.answered,
+        promptTokens: spentTokens.prompt,
+        completionTokens: spentTokens.completion,
+        durationMs: spentTokens.ms,
+      });
+      if (stored.cases.length) return void (await reporter.send(update('enhancing.merged', { count: stored.cases.length, dropped: 0 })));
+      await reporter.send({ ...update('enhancing.fallback', { reason: why }), warnings: [stored.warning ?? warning] });
+    };
+    const nothingSpent = { prompt: 0, completion: 0, ms: 0, answered: false };
 
     if (spent() >= budget) {
       eta.endpointFinished();
-      await fallback(`the token budget of this tenant is used up (${budget} tokens)`);
+      await fallback(`the token budget of this tenant is used up (${budget} tokens)`, nothingSpent);
       return;
     }
     await reporter.send(update('enhancing.prompt'));
@@ -136,15 +178,15 @@ export async function enhanceEndpoints(ctx: EnhanceContext): Promise<EnhanceOutc
         signal,
       );
     } catch (e) {
-      // The tokens streamed before the failure were still spent.
+      // The tokens streamed before the failure were still spent; an aborted call is redone by whoever resumes.
       const streamed = live.get(slot)?.completion ?? 0;
       done.completion += streamed;
       live.delete(slot);
-      await ctx.onTokensSpent?.(streamed);
+      if (ctx.signal.aborted) await ctx.onCallAborted?.(streamed);
       checkAborted(signal);
       eta.endpointFinished();
       await reporter.flush();
-      await fallback(e instanceof Error ? e.message : String(e));
+      await fallback(e instanceof Error ? e.message : String(e), { prompt: 0, completion: streamed, ms: now() - callStarted, answered: false });
       return;
     }
 
@@ -153,36 +195,39 @@ export async function enhanceEndpoints(ctx: EnhanceContext): Promise<EnhanceOutc
     done.completion += result.completionTokens;
     live.delete(slot);
     rates.set(slot, perSecond);
+    const callMs = now() - callStarted;
     calls.answered += 1;
-    calls.ms += now() - callStarted;
+    calls.ms += callMs;
     calls.completion += result.completionTokens;
-    await ctx.onTokensSpent?.(result.promptTokens + result.completionTokens);
     await reporter.send(update('enhancing.tokens', { completion: result.completionTokens, perSecond: round1(perSecond) }));
     await reporter.send(update('enhancing.parsing'));
+    if (ctx.signal.aborted) await ctx.onCallAborted?.(result.promptTokens + result.completionTokens);
     checkAborted(signal);
 
     const parsed = parseModelCases(result.text, endpoint, ctx.maxCasesPerEndpoint, operation, ctx.foundationCases);
     eta.endpointFinished(result.completionTokens);
+    const answered = { prompt: result.promptTokens, completion: result.completionTokens, ms: callMs, answered: true };
     if (!parsed.cases.length) {
-      await fallback(parsed.reasons.length ? `no valid case in the answer (${summarize(parsed.reasons)})` : 'the answer held no case');
+      await fallback(parsed.reasons.length ? `no valid case in the answer (${summarize(parsed.reasons)})` : 'the answer held no case', answered);
       return;
     }
-    results[i] = { cases: parsed.cases };
-    await reporter.send(update('enhancing.merged', { count: parsed.cases.length, dropped: parsed.dropped }));
+    const stored = await finish({ cases: parsed.cases, warning: null, answered: true, promptTokens: answered.prompt, completionTokens: answered.completion, durationMs: callMs });
+    if (stored.warning) return void (await reporter.send({ ...update('enhancing.fallback', { reason: 'an earlier run fell back' }), warnings: [stored.warning] }));
+    await reporter.send(update('enhancing.merged', { count: stored.cases.length, dropped: stored.cases === parsed.cases ? parsed.dropped : 0 }));
   };
 
-  let next = 0;
+  const pending = Array.from({ length: total }, (_, i) => i).filter((i) => !completed.has(i));
   let firstError: { error: unknown } | null = null;
   const worker = async (slot: number): Promise<void> => {
     try {
-      while (next < total && !signal.aborted) await enhanceOne(next++, slot);
+      for (let i = pending.shift(); i !== undefined && !signal.aborted; i = pending.shift()) await enhanceOne(i, slot);
     } catch (error) {
       firstError ??= { error };
       stop.abort(error);
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, total) }, (_, slot) => worker(slot)));
+    await Promise.all(Array.from({ length: Math.min(concurrency, pending.length) }, (_, slot) => worker(slot)));
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
   }

@@ -1,5 +1,5 @@
 export { enhanceEndpoints } from './enhance-endpoints';
-export type { EnhanceContext, EnhanceOutcome } from './enhance-endpoints';
+export type { EndpointResult, EnhanceContext, EnhanceOutcome } from './enhance-endpoints';
 export { buildEnhancementRequest } from './enhancement.prompt';
 export { parseModelCases } from './parse-model-cases';
 export type { ParsedCases } from './parse-model-cases';

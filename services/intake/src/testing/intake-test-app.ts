@@ -25,6 +25,8 @@ export interface IntakeTestAppOptions {
   worker?: boolean;
   /** The machine's NATS under a random prefix, or in-process messaging (default). */
   broker?: 'nats' | 'in-process';
+  /** Wraps the messaging (to make it fail on purpose). */
+  wrapMessaging?: (messaging: Messaging) => Messaging;
 }
 
 export interface IntakeTestApp {
@@ -59,7 +61,8 @@ export async function startIntakeTestApp(options: IntakeTestAppOptions = {}): Pr
     ...options.env,
   };
   const intake = parseConfig(IntakeConfigSchema, env);
-  const messaging: Messaging = nats ? await NatsMessaging.connect({ url: nats.url, prefix: nats.prefix, name: 'intake-test' }) : new InProcessMessaging();
+  const inner: Messaging = nats ? await NatsMessaging.connect({ url: nats.url, prefix: nats.prefix, name: 'intake-test' }) : new InProcessMessaging();
+  const messaging = options.wrapMessaging?.(inner) ?? inner;
   const worker = options.worker ?? true;
   let running: RunningService;
   try {

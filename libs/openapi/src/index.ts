@@ -1,0 +1,13 @@
+export { readSpec } from './read-spec';
+export type { ReadSpecStep, ReadSpecStepListener } from './read-spec-step';
+export { DEFAULT_SPEC_LIMITS, resolveSpecLimits } from './spec-limits';
+export type { SpecLimits } from './spec-limits';
+export { filterEndpoints } from './endpoint-filter';
+export type { EndpointInclude } from './endpoint-filter';
+export { selectEndpoints } from './endpoint-selection';
+export { endpointKey, sanitizeFileName } from './endpoint-lister';
+export { resolveOperation } from './operation-views';
+export type { ResolvedOperation } from './operation-resolver';
+export { resolveJsonPointer } from './json-pointer';
+export { setOwnProperty } from './own-property';
+export { stopSpecValidator } from './spec-validator';
