@@ -11,6 +11,8 @@ export interface RawRequest {
   expectContinue?: boolean;
   /** A slow client: `first` bytes at once (default none), then `bytes` every `everyMs` until `total` bytes or an answer. */
   dribble?: { first?: number; bytes: number; everyMs: number; total: number };
+  /** Send the body chunked, without Content-Length. */
+  chunked?: boolean;
 }
 
 export interface RawAnswer {
@@ -46,7 +48,7 @@ export function rawRequest(baseUrl: string, r: RawRequest): Promise<RawAnswer> {
       answer.ms = Date.now() - started;
       resolve(answer);
     };
-    const length = r.body?.length ?? r.dribble?.total;
+    const length = r.chunked ? undefined : (r.body?.length ?? r.dribble?.total);
     const headers = { ...(length !== undefined ? { 'content-length': length } : {}), ...(r.expectContinue ? { expect: '100-continue' } : {}), ...r.headers };
     const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: r.method ?? 'POST', headers }, (res) => {
       answered = true;

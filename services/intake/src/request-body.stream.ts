@@ -97,6 +97,9 @@ export function guardedBody(req: IncomingMessage, res: ServerResponse, limits: B
   // The rate is the bytes received over the time we were ready to read them: an interval that the event loop,
   // busy elsewhere, stretched, or in which we held the body back (backpressure: it is being scanned or
   // inflated), is not the client's fault and does not count. Judged once a window of such time has passed.
+  // A declared body must also come fast enough to be whole by the deadline: it holds its reservation meanwhile.
+  const declared = coding === 'identity' ? declaredLength(req) : null;
+  const minRate = Math.max(limits.minBytesPerSecond, declared === null ? 0 : Math.ceil((declared * 1000) / limits.deadlineMs));
   const step = Math.max(10, Math.floor(limits.rateWindowMs / 10));
   let lastTick = Date.now();
   let ready = 0;
@@ -105,8 +108,9 @@ export function guardedBody(req: IncomingMessage, res: ServerResponse, limits: B
     const interval = now - lastTick;
     lastTick = now;
     if (interval < 2 * step && req.readableFlowing !== false) ready += interval;
-    if (ready >= limits.rateWindowMs && wire * 1000 < limits.minBytesPerSecond * ready) {
-      fail(tooSlow(`the body arrived at ${Math.round((wire * 1000) / ready)} bytes/s; the minimum is ${limits.minBytesPerSecond} bytes/s`));
+    if (ready >= limits.rateWindowMs && wire * 1000 < minRate * ready) {
+      const why = minRate > limits.minBytesPerSecond ? ` for its ${declared} bytes to arrive within ${limits.deadlineMs} ms` : '';
+      fail(tooSlow(`the body arrived at ${Math.round((wire * 1000) / ready)} bytes/s; it needs at least ${minRate} bytes/s${why}`));
     }
   }, step);
   const deadline = setTimeout(() => fail(tooSlow(`the body did not arrive within ${limits.deadlineMs} ms`)), limits.deadlineMs);

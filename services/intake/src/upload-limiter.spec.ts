@@ -60,10 +60,12 @@ describe('UploadLimiter', () => {
     expect(limiter.reservedBytes).toBe(0);
   });
 
-  it('turns away at once a body that declares more than is left of the budget, reserving nothing for it', () => {
+  it('reserves for a declared body before it is read, and turns away at once one that does not fit', () => {
     const limiter = new UploadLimiter({ budgetBytes: 300 * HELD_PER_BODY_BYTE, perClient: 10 }, now);
     const first = limiter.acquire('a', 200);
+    expect(limiter.reservedBytes).toBe(200 * HELD_PER_BODY_BYTE);
     first.ensure(200);
+    expect(limiter.reservedBytes).toBe(200 * HELD_PER_BODY_BYTE);
     expect(refusal(() => limiter.acquire('b', 101)).code).toBe('unavailable');
     limiter.acquire('b', 50).release();
     first.release();
