@@ -4,6 +4,19 @@ import { OwnPostgres, startOwnPostgres } from '../faults/support/own-postgres';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits until the process has said `msg` at least `count` times (it retries with backoff, so a second
+ * line proves it kept waiting instead of exiting); a loaded machine only makes this take longer.
+ */
+async function waitForLines(proc: ServiceProcess, msg: string, count: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (jsonLines(proc).filter((l) => l.msg === msg).length < count) {
+    if (!proc.running) throw new Error(`the process exited while waiting for "${msg}"`);
+    if (Date.now() > deadline) throw new Error(`"${msg}" was logged fewer than ${count} times in ${timeoutMs} ms`);
+    await pause(100);
+  }
+}
+
 /** Every line a process wrote, parsed; a line that is not JSON fails the test with its text. */
 function jsonLines(proc: ServiceProcess): Array<{ msg?: string; level?: number }> {
   return proc.logs
@@ -40,10 +53,8 @@ describe('start-up while a dependency is down', () => {
     await nats.kill();
     cluster = await startCluster({}, { services: [], nats: { url: nats.url, prefix: 'startup_test' } });
     const proc = await cluster.startService('packager', undefined, { LOG_LEVEL: 'info' }, { waitReady: false });
-    await pause(3_000);
+    await waitForLines(proc, 'broker not reachable; waiting', 2);
     expect(proc.running).toBe(true);
-    const waiting = jsonLines(proc).filter((l) => l.msg === 'broker not reachable; waiting');
-    expect(waiting.length).toBeGreaterThanOrEqual(2);
     await nats.start();
     await proc.ready(30_000);
     expect(jsonLines(proc).map((l) => l.msg)).toContain('broker reachable');
@@ -54,10 +65,8 @@ describe('start-up while a dependency is down', () => {
     await pg.stopServer();
     cluster = await startCluster({}, { services: [], databaseUrl: pg.url });
     const proc = await cluster.startService('packager', undefined, { LOG_LEVEL: 'info' }, { waitReady: false });
-    await pause(3_000);
+    await waitForLines(proc, 'database not reachable; waiting', 2);
     expect(proc.running).toBe(true);
-    const lines = jsonLines(proc);
-    expect(lines.filter((l) => l.msg === 'database not reachable; waiting').length).toBeGreaterThanOrEqual(2);
     await pg.startServer();
     await proc.ready(30_000);
     expect(jsonLines(proc).map((l) => l.msg)).toContain('database reachable');
