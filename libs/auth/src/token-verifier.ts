@@ -1,3 +1,4 @@
+import { hasUnstorableText } from '@spectest/contracts';
 import { JWTPayload, JWTVerifyGetKey, ProtectedHeaderParameters, createRemoteJWKSet, jwtVerify } from 'jose';
 import { AuthConfig, DEV_PRINCIPAL, Principal } from './auth.config';
 import { UnauthorizedError } from './auth.errors';
@@ -23,6 +24,7 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
   const jwks = config.jwksUrl ? createRemoteJWKSet(new URL(config.jwksUrl)) : null;
   // Pinned: HS256 only with our secret, RS256 only from the JWKS; `none`, HS512, ES256... are refused.
   const algorithms = [...(secret ? ['HS256'] : []), ...(jwks ? ['RS256'] : [])];
+  const requireExp = config.requireExp ?? config.mode === 'jwt';
 
   // Key by the token's alg, so an RSA public key can never be used as an HMAC secret.
   const getKey: JWTVerifyGetKey = async (header: ProtectedHeaderParameters, token) => {
@@ -54,17 +56,24 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
       } catch (err) {
         throw err instanceof UnauthorizedError ? err : new UnauthorizedError(reasonOf(err));
       }
+      if (requireExp && payload.exp === undefined) throw new UnauthorizedError('token has no exp claim');
       return principalOf(payload);
     },
   };
 }
 
+/** Longest `sub` or `tenant` accepted: they are stored with every task and shown in snapshots. */
+const MAX_NAME_LENGTH = 200;
+const usableName = (v: string): boolean => v.length > 0 && v.length <= MAX_NAME_LENGTH && !hasUnstorableText(v);
+
 function principalOf(payload: JWTPayload): Principal {
   const { sub, tenant, exp } = payload as JWTPayload & { tenant?: unknown };
   if (typeof sub !== 'string' || sub.length === 0) throw new UnauthorizedError('token has no sub claim');
+  if (!usableName(sub)) throw new UnauthorizedError('sub claim is not a usable name');
   if (tenant !== undefined && (typeof tenant !== 'string' || tenant.length === 0)) {
     throw new UnauthorizedError('tenant claim must be a non-empty string');
   }
+  if (tenant !== undefined && !usableName(tenant)) throw new UnauthorizedError('tenant claim is not a usable name');
   return { subject: sub, tenant: (tenant as string | undefined) ?? sub, expiresAt: typeof exp === 'number' ? exp * 1000 : null };
 }
 

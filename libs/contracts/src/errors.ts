@@ -16,6 +16,10 @@ export const ERROR_CODES = [
   'insufficient_tokens',
   'payload_too_large',
   'unsupported_media_type',
+  'host_not_allowed',
+  'origin_not_allowed',
+  'request_timeout',
+  'limit_exceeded',
   'timeout',
   'worker_failed',
   /** A work message that does not match its schema: the task cannot be worked on and fails at once. */

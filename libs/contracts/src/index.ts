@@ -8,4 +8,5 @@ export * from './subjects';
 export * from './progress.reducer';
 export * from './socket.events';
 export * from './socket.schemas';
+export * from './storable-text';
 export * from './parsed-spec';

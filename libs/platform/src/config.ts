@@ -7,12 +7,22 @@ export class ConfigError extends Error {
   }
 }
 
+const BOOLEAN_WORDS = ['true', 'false', '1', '0', 'yes', 'no'] as const;
+const isTrueWord = (v: (typeof BOOLEAN_WORDS)[number]): boolean => v === 'true' || v === '1' || v === 'yes';
+
 /** `true/false/1/0/yes/no` from the environment. */
 export const envBoolean = (dflt: boolean) =>
   z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .enum(BOOLEAN_WORDS)
     .default(dflt ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+    .transform(isTrueWord);
+
+/** The same words, undefined when unset: for a default that depends on another variable. */
+export const envOptionalBoolean = () =>
+  z
+    .enum(BOOLEAN_WORDS)
+    .optional()
+    .transform((v) => (v === undefined ? undefined : isTrueWord(v)));
 
 export const envInt = (dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(dflt);
 
@@ -31,6 +41,15 @@ export const commonEnvShape = {
     .regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only')
     .default('spectest'),
   SHUTDOWN_TIMEOUT_MS: envInt(25_000, 1000, 600_000),
+  /**
+   * Address to listen on. Unset: 127.0.0.1 with AUTH_MODE=dev (no tokens: only this machine may call),
+   * 0.0.0.0 otherwise (a container behind its Service or load balancer).
+   */
+  HOST: z.string().min(1).optional(),
+  /** A request's headers must have arrived this long after its connection (or its previous request). */
+  HTTP_HEADERS_TIMEOUT_MS: envInt(20_000, 1000, 600_000),
+  /** A request, body included, must have arrived this long after it started; the answer may take longer (SSE). */
+  HTTP_REQUEST_TIMEOUT_MS: envInt(120_000, 1000, 3_600_000),
   /** Every service runs the event writer (libs/runtime gives it this value); 1: one transaction per report. */
   PROGRESS_BATCH_MAX: envInt(DEFAULT_PROGRESS_BATCH_MAX, 1, 5_000),
 };

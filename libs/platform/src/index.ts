@@ -1,5 +1,6 @@
 export * from './config';
 export * from './logger';
+export * from './request-log.serializer';
 export * from './metrics';
 export * from './readiness';
 export * from './health.controller';
@@ -8,5 +9,7 @@ export * from './problem.filter';
 export * from './platform.module';
 export * from './token-bucket';
 export * from './deadline';
+export * from './origin-policy';
+export * from './origin-guard.middleware';
 export * from './dependency-outage';
 export * from './json-nest.logger';

@@ -4,6 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { HealthController } from './health.controller';
 import { initMetrics } from './metrics';
 import { MetricsController } from './metrics.controller';
+import { requestSerializer } from './request-log.serializer';
 import { READINESS_CHECKS, ReadinessCheck, ShutdownState } from './readiness';
 
 export interface PlatformOptions {
@@ -31,7 +32,8 @@ export class PlatformModule {
             level: options.logLevel ?? 'info',
             base: { service: options.service },
             autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query.access_token'],
+            // pino-http hands the serializer its standard serialization of the request.
+            serializers: { req: requestSerializer },
             customProps: (req) => {
               const m = /\/v1\/tasks\/([0-9a-f-]{36})/.exec((req as { url?: string }).url ?? '');
               return m ? { taskId: m[1] } : {};

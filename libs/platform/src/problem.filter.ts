@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { AppError, ErrorCode } from '@spectest/contracts';
 import type { Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { isDependencyOutage } from './dependency-outage';
 
 /** Retry-After of a 503 for an outage: a restart of the database or broker takes seconds. */
@@ -10,6 +11,7 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
   401: 'unauthorized',
   404: 'not_found',
+  408: 'request_timeout',
   409: 'conflict',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
@@ -22,6 +24,8 @@ const TITLE_BY_STATUS: Record<number, string> = {
   402: 'Payment Required',
   404: 'Not Found',
   409: 'Conflict',
+  403: 'Forbidden',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
@@ -72,22 +76,50 @@ function problem(status: number, code: string, detail: string, details?: unknown
   };
 }
 
+/** How long a connection whose body was refused unread stays open after the answer, its bytes dropped. */
+const LINGER_MS = 2_000;
+
+/**
+ * Closes the connection of a request whose body is not read (a refusal before it: 401, 413, 429), so the
+ * client stops sending it. Not at once: Node would close the socket right after the answer, and with body
+ * bytes still arriving the peer's TCP stack resets the connection, so a client still sending may lose the
+ * answer. Instead the server half-closes, reads and drops what still comes for LINGER_MS, then closes.
+ */
+function closeAfterAnswer(req: IncomingMessage, res: Response): void {
+  res.setHeader('Connection', 'close');
+  const socket = req.socket;
+  // Node's server calls socket.destroySoon() after a `Connection: close` answer, or socket.end() when there is none.
+  (socket as unknown as { destroySoon?: unknown }).destroySoon = undefined;
+  req.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** Answers with the problem of `err` (Retry-After when it carries `retryAfterSeconds`). */
+export function sendProblem(req: IncomingMessage, res: Response, err: unknown): Problem {
+  const p = toProblem(err);
+  if (res.headersSent) {
+    res.end();
+    return p;
+  }
+  const retryAfter = (err as { retryAfterSeconds?: number })?.retryAfterSeconds ?? (p.status === 503 ? OUTAGE_RETRY_AFTER_SECONDS : undefined);
+  if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
+  if (!req.complete) closeAfterAnswer(req, res);
+  res.status(p.status).type('application/problem+json').send(JSON.stringify(p));
+  return p;
+}
+
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetailsFilter');
 
   catch(err: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw err;
-    const res = host.switchToHttp().getResponse<Response>();
-    const p = toProblem(err);
-    if (p.status === 503) this.logger.warn({ err: String((err as Error)?.message ?? err) }, 'dependency unavailable');
+    const http = host.switchToHttp();
+    const p = sendProblem(http.getRequest<IncomingMessage>(), http.getResponse<Response>(), err);
+    // A 503 (a dependency down, a full upload budget) is an answer with Retry-After, not a fault of ours.
+    if (p.status === 503) this.logger.warn({ code: p.code, err: String((err as Error)?.message ?? err) }, 'unavailable');
     else if (p.status >= 500) this.logger.error({ err }, 'unhandled error');
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    const retryAfter = (err as { retryAfterSeconds?: number })?.retryAfterSeconds ?? (p.status === 503 ? OUTAGE_RETRY_AFTER_SECONDS : undefined);
-    if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
-    res.status(p.status).type('application/problem+json').send(JSON.stringify(p));
   }
 }

@@ -7,14 +7,38 @@ import { pingDatabase } from '@spectest/persistence';
 import { JsonNestLogger, ProblemDetailsFilter, ShutdownState, createLogger, isDependencyOutage } from '@spectest/platform';
 import { ProgressWriter } from '@spectest/progress';
 import { Logger } from 'nestjs-pino';
+import type { Server } from 'node:http';
 import { DataSource } from 'typeorm';
 import { InfrastructureConfig, infrastructureImports } from './infrastructure';
 
-export interface ServiceConfig extends InfrastructureConfig {
+/** How a service's HTTP server listens (commonEnvShape of libs/platform). */
+export interface HttpServerConfig {
   PORT: number;
+  HOST?: string;
+  /** Decides the default HOST: a dev-mode server takes requests without a token, so from this machine only. */
+  AUTH_MODE?: 'jwt' | 'dev';
+  HTTP_HEADERS_TIMEOUT_MS: number;
+  HTTP_REQUEST_TIMEOUT_MS: number;
+  SHUTDOWN_TIMEOUT_MS: number;
+}
+
+export interface ServiceConfig extends InfrastructureConfig, HttpServerConfig {
   NATS_URL: string;
   NATS_PREFIX: string;
-  SHUTDOWN_TIMEOUT_MS: number;
+}
+
+/** The address to listen on: HOST, else loopback in dev mode and every interface otherwise. */
+export const listenHost = (c: Pick<HttpServerConfig, 'HOST' | 'AUTH_MODE'>): string => c.HOST ?? (c.AUTH_MODE === 'dev' ? '127.0.0.1' : '0.0.0.0');
+
+/** Slack past HTTP_REQUEST_TIMEOUT_MS before Node itself drops a request, so a route's own timeout answers first (problem+json). */
+const REQUEST_TIMEOUT_SLACK_MS = 5_000;
+
+function applyHttpTimeouts(server: Server, c: HttpServerConfig): void {
+  server.headersTimeout = c.HTTP_HEADERS_TIMEOUT_MS;
+  server.requestTimeout = c.HTTP_REQUEST_TIMEOUT_MS + REQUEST_TIMEOUT_SLACK_MS;
+  // Node checks both timeouts this often (30 s by default, which would let a slow request run well past them);
+  // read when the server starts listening.
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 1_000;
 }
 
 export interface ServiceDefinition {
@@ -38,7 +62,7 @@ export interface RunningService {
 }
 
 /** Builds and starts one application over the given messaging: used by every service's main and by the embedded mode. */
-export async function startApplication(def: Omit<ServiceDefinition, 'config'> & { config: InfrastructureConfig & { PORT: number; SHUTDOWN_TIMEOUT_MS: number } }, messaging: Messaging): Promise<RunningService> {
+export async function startApplication(def: Omit<ServiceDefinition, 'config'> & { config: InfrastructureConfig & HttpServerConfig }, messaging: Messaging): Promise<RunningService> {
   const dispatches = def.dispatches ?? def.worker;
   @Module({ imports: [...infrastructureImports(def.service, def.config, messaging, { dispatches }), ...def.modules] })
   class RootModule {}
@@ -57,7 +81,8 @@ export async function startApplication(def: Omit<ServiceDefinition, 'config'> & 
     app.connectMicroservice({ strategy: new WorkTransportStrategy(messaging, { consume }) }, { inheritAppConfig: true });
     await app.startAllMicroservices();
   }
-  await app.listen(def.config.PORT, process.env.HOST ?? '0.0.0.0');
+  applyHttpTimeouts(app.getHttpServer(), def.config);
+  await app.listen(def.config.PORT, listenHost(def.config));
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 
   let stopping: Promise<void> | undefined;

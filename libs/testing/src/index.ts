@@ -9,3 +9,5 @@ export {
 export { freePort } from './free-port';
 export { TcpRelay } from './tcp-relay';
 export { waitUntil } from './wait';
+export { rawRequest, type RawRequest, type RawAnswer } from './raw-http';
+export { countingLoopTurns } from './loop-turns';

@@ -11,12 +11,13 @@ import {
   isTerminalStatus,
 } from '@spectest/contracts';
 import { TaskRecord, TaskStore } from '@spectest/persistence';
-import { TokenBucket, metrics, withDeadline } from '@spectest/platform';
+import { TokenBucket, metrics, originPolicyFromEnv, withDeadline } from '@spectest/platform';
 import { FeedEnd, TaskFeeds } from '@spectest/progress';
 import type { Namespace, Socket } from 'socket.io';
 import { ConnectionLimiter } from './connection-limiter';
 import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
 import { SocketOutbox } from './socket-outbox';
+import { applySocketOriginPolicy } from './socket-origin';
 import { RoomBroadcast, SocketTaskSink } from './socket-task-sink';
 
 /**
@@ -69,7 +70,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * through Nest's per-socket message pipelines (an rxjs chain per handler per socket), and nothing is
  * allocated for a socket until it subscribes: what an idle socket costs is mostly Socket.IO's own.
  */
-@WebSocketGateway({ namespace: SOCKET_NAMESPACE, cors: { origin: true } })
+@WebSocketGateway({ namespace: SOCKET_NAMESPACE })
 export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
   private readonly logger = new Logger(TaskEventsGateway.name);
   private readonly limiter: ConnectionLimiter;
@@ -90,6 +91,7 @@ export class TaskEventsGateway implements OnGatewayInit<TaskNamespace> {
 
   afterInit(nsp: TaskNamespace): void {
     this.nsp = nsp;
+    applySocketOriginPolicy(nsp.server, originPolicyFromEnv(this.config));
     // Socket.IO keeps the HTTP request of every connection for the connection's life (socket.request).
     // Nothing here reads it after the handshake (socket.handshake keeps the auth payload, the address and
     // the time), so it is let go: it was about a tenth of an idle socket.

@@ -1,11 +1,30 @@
 import { AUTH_KEY_REQUIRED, authEnvShape, hasAuthKey } from '@spectest/auth';
-import { commonEnvShape, envBoolean, envInt } from '@spectest/platform';
+import { CORS_WILDCARD_NEEDS_JWT, commonEnvShape, corsWildcardAllowed, envBoolean, envInt, originEnvShape } from '@spectest/platform';
 import { z } from 'zod';
+
+const MiB = 1024 * 1024;
 
 export const intakeEnvShape = {
   ...authEnvShape,
-  /** Largest accepted spec, in bytes (413 above). */
-  MAX_SPEC_BYTES: envInt(50 * 1024 * 1024, 1024),
+  ...originEnvShape,
+  /** Largest accepted spec, in bytes (413 above). A JSON body may be twice this plus 64 KiB (escapes, other fields). */
+  MAX_SPEC_BYTES: envInt(50 * MiB, 1024),
+  /** Largest compressed body on the wire (Content-Encoding gzip, deflate or br), in bytes (413 above). */
+  MAX_COMPRESSED_BODY_BYTES: envInt(50 * MiB, 1024),
+  /** Decoded bytes per compressed byte, judged once a body passes 1 MiB decoded (413 above: a compression bomb). */
+  MAX_INFLATE_RATIO: envInt(100, 2, 100_000),
+  /** A body must arrive at least this fast on average, judged every BODY_RATE_WINDOW_MS (408 below). */
+  MIN_BODY_BYTES_PER_SECOND: envInt(16 * 1024, 1),
+  BODY_RATE_WINDOW_MS: envInt(10_000, 100, 600_000),
+  /** Request bodies one client (tenant, or address without a token) may be sending at once (429 above). */
+  MAX_UPLOADS_PER_CLIENT: envInt(4, 1, 1000),
+  /**
+   * Memory for request bodies in flight in this process, all clients together (503 above). A body counts three
+   * times its size (it, the spec made of it, the database driver's copy); the largest JSON body must fit.
+   */
+  UPLOAD_MEMORY_BYTES: envInt(320 * MiB, MiB),
+  /** Nesting a spec sent as a JSON object may have (400 spec_too_deep above); spec-parser reads the same variable. */
+  SPEC_MAX_DEPTH: envInt(200, 1, 10_000),
   /** Submissions per tenant per minute, per intake replica (429 above). */
   RATE_LIMIT_PER_MINUTE: envInt(60, 1),
   /** Tasks queued or running per tenant (429 above). */
@@ -23,6 +42,7 @@ export const intakeEnvShape = {
 
 export const IntakeConfigSchema = z
   .object({ ...commonEnvShape, ...intakeEnvShape, PORT: envInt(3000, 0, 65535) })
-  .refine(hasAuthKey, AUTH_KEY_REQUIRED);
+  .refine(hasAuthKey, AUTH_KEY_REQUIRED)
+  .refine(corsWildcardAllowed, CORS_WILDCARD_NEEDS_JWT);
 export type IntakeConfig = z.infer<typeof IntakeConfigSchema>;
 export const INTAKE_CONFIG = Symbol('INTAKE_CONFIG');

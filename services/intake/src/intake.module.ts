@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { MulterModule } from '@nestjs/platform-express';
 import { ArtifactController } from './artifact.controller';
 import { INTAKE_CONFIG, IntakeConfig } from './intake.config';
 import { SubmitTaskService } from './submit-task.service';
@@ -8,6 +7,7 @@ import { TaskEventsController } from './task-events.controller';
 import { TaskReaperService } from './task-reaper.service';
 import { TaskWaiter } from './task-waiter';
 import { TasksController } from './tasks.controller';
+import { UploadLimiter } from './upload-limiter';
 
 /** The REST API of API.md: submit, snapshot, list, SSE, artifact, cancel; plus the timeout reaper. Needs AuthModule. */
 @Module({})
@@ -15,9 +15,6 @@ export class IntakeModule {
   static forRoot(config: IntakeConfig): DynamicModule {
     return {
       module: IntakeModule,
-      imports: [
-        MulterModule.register({ limits: { fileSize: config.MAX_SPEC_BYTES, files: 1, fields: 10, fieldSize: 1024 * 1024 } }),
-      ],
       controllers: [TasksController, TaskEventsController, ArtifactController],
       providers: [
         { provide: INTAKE_CONFIG, useValue: config },
@@ -25,6 +22,7 @@ export class IntakeModule {
         TaskCancelService,
         TaskWaiter,
         TaskReaperService,
+        { provide: UploadLimiter, useValue: new UploadLimiter({ budgetBytes: config.UPLOAD_MEMORY_BYTES, perClient: config.MAX_UPLOADS_PER_CLIENT }) },
       ],
     };
   }

@@ -1,3 +1,4 @@
+import { countingLoopTurns } from '@spectest/testing';
 import { createHash } from 'node:crypto';
 import { DIGEST_CHUNK_BYTES, specDigests } from './spec-digest';
 
@@ -13,15 +14,7 @@ describe('specDigests', () => {
 
   it('lets the event loop run between chunks of a big spec', async () => {
     const bytes = Buffer.alloc(8 * DIGEST_CHUNK_BYTES, 'x');
-    let turns = 0;
-    let counting = true;
-    const count = () => {
-      turns++;
-      if (counting) setImmediate(count);
-    };
-    setImmediate(count);
-    await specDigests(bytes, '');
-    counting = false;
+    const { turns } = await countingLoopTurns(() => specDigests(bytes, ''));
     expect(turns).toBeGreaterThanOrEqual(7);
   });
 });

@@ -22,7 +22,7 @@ const PUBLISH_TIMEOUT_MS = 2_000;
 
 const isUniqueViolation = (err: unknown): boolean => (err as { code?: string })?.code === '23505';
 
-/** Accepts a task: limits, idempotency, store (spec + task + first event), then `work.parse`. */
+/** Accepts a task: limits (before its body is read), idempotency, store (spec + task + first event), then `work.parse`. */
 @Injectable()
 export class SubmitTaskService {
   private readonly logger = new Logger(SubmitTaskService.name);
@@ -39,6 +39,24 @@ export class SubmitTaskService {
     this.limiter = new RateLimiter(config.RATE_LIMIT_PER_MINUTE);
   }
 
+  /**
+   * Whether `tenant` may send a submission now (429 when over the rate or the concurrency limit, 503 while the
+   * database or the broker is down), decided before its body is read. A key that replays an earlier
+   * submission is always admitted: it creates nothing.
+   */
+  async admit(tenant: string, idempotencyKey: string | null): Promise<void> {
+    if (idempotencyKey && (await this.tasks.findByIdempotencyKey(tenant, idempotencyKey))) return;
+    const wait = this.limiter.take(tenant);
+    if (wait > 0) throw new TooManyRequestsError('rate_limited', `over ${this.config.RATE_LIMIT_PER_MINUTE} submissions a minute`, wait);
+    const active = await this.tasks.countActive(tenant);
+    if (active >= this.config.MAX_ACTIVE_TASKS_PER_TENANT) {
+      throw new TooManyRequestsError('too_many_tasks', `${active} tasks are still running; the limit is ${this.config.MAX_ACTIVE_TASKS_PER_TENANT}`, 5);
+    }
+    // A task accepted while the broker is down could not start: refuse it (503), before its body is even read.
+    await this.messaging.ping();
+  }
+
+  /** Stores an admitted submission (see `admit`), or answers the earlier task of its Idempotency-Key. */
   async submit(tenant: string, req: SubmitRequest, idempotencyKey: string | null): Promise<Submission> {
     const digests = await specDigests(req.spec, JSON.stringify({ name: req.name, options: req.options }));
     const requestHash = digests.request;
@@ -46,15 +64,7 @@ export class SubmitTaskService {
       const earlier = await this.tasks.findByIdempotencyKey(tenant, idempotencyKey);
       if (earlier) return this.replay(earlier, requestHash);
     }
-    const wait = this.limiter.take(tenant);
-    if (wait > 0) throw new TooManyRequestsError('rate_limited', `over ${this.config.RATE_LIMIT_PER_MINUTE} submissions a minute`, wait);
-    const active = await this.tasks.countActive(tenant);
-    if (active >= this.config.MAX_ACTIVE_TASKS_PER_TENANT) {
-      throw new TooManyRequestsError('too_many_tasks', `${active} tasks are still running; the limit is ${this.config.MAX_ACTIVE_TASKS_PER_TENANT}`, 5);
-    }
     await this.checkTokenBudget(tenant, req);
-    // A task accepted while the broker is down could not start: refuse it (503) before storing anything.
-    await this.messaging.ping();
 
     const taskId = randomUUID();
     const createdAt = new Date();

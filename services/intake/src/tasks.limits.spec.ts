@@ -13,7 +13,7 @@ let t: IntakeTestApp;
 beforeAll(async () => {
   t = await startIntakeTestApp({
     worker: false,
-    env: { RATE_LIMIT_PER_MINUTE: '4', MAX_ACTIVE_TASKS_PER_TENANT: '2', REAPER_INTERVAL_MS: '100', SSE_HEARTBEAT_MS: '150' },
+    env: { RATE_LIMIT_PER_MINUTE: '4', MAX_ACTIVE_TASKS_PER_TENANT: '2', REAPER_INTERVAL_MS: '100', SSE_HEARTBEAT_MS: '150', CORS_ORIGINS: 'https://client.example' },
   });
 });
 afterAll(async () => {
@@ -192,18 +192,23 @@ describe('health and metrics', () => {
   });
 });
 
-describe('CORS', () => {
-  it('a preflight from another origin may send Authorization and Idempotency-Key, and reads ETag and Retry-After', async () => {
+describe('CORS (jwt mode: from CORS_ORIGINS only)', () => {
+  it('a preflight from a listed origin may send Authorization and Idempotency-Key, and reads ETag and Retry-After', async () => {
     const res = await t.call('/v1/tasks', {
       method: 'OPTIONS',
       auth: false,
       headers: { origin: 'https://client.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,idempotency-key,prefer' },
     });
     expect(res.status).toBe(204);
-    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://client.example');
     expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('idempotency-key');
     const exposed = (await t.call('/v1/tasks', { headers: { origin: 'https://client.example' } })).headers.get('access-control-expose-headers') ?? '';
     for (const h of ['ETag', 'Retry-After', 'Location', 'Preference-Applied']) expect(exposed).toContain(h);
+  });
+
+  it('an origin that is not listed gets no CORS header, and no wildcard', async () => {
+    const res = await t.call('/v1/tasks', { headers: { origin: 'https://elsewhere.example' } });
+    expect([res.status, res.headers.get('access-control-allow-origin')]).toEqual([200, null]);
   });
 });
 

@@ -181,11 +181,91 @@ describe('POST /v1/tasks: refused', () => {
   });
 });
 
+describe('POST /v1/tasks: text no database can store, and nesting', () => {
+  const tenant = 'unstorable';
+  const pet = () => JSON.parse(fixture('petstore.swagger2.json'));
+  const withDescription = (description: string) => {
+    const spec = pet();
+    spec.info.description = description;
+    return spec;
+  };
+  const form = (spec: string, fields: Record<string, string> = {}) => {
+    const f = new FormData();
+    f.append('spec', new Blob([spec]), 'spec.yaml');
+    for (const [k, v] of Object.entries(fields)) f.append(k, v);
+    return t.call('/v1/tasks', { method: 'POST', tenant, body: f });
+  };
+  const pointerOf = (body: { details?: { pointer?: string }[] }) => body.details?.[0]?.pointer;
+
+  it('400 invalid_spec naming the JSON pointer for a NUL or an unpaired surrogate in a spec object', async () => {
+    const nul = await expectProblem(await t.submit({ spec: withDescription('a\u0000b') }, tenant), 400, 'invalid_spec');
+    expect([pointerOf(nul), nul.detail]).toEqual(['/info/description', expect.stringContaining('/info/description')]);
+    const spec = pet();
+    spec.tags = [{ name: 'ok' }, { name: 'x\ud800' }];
+    expect(pointerOf(await expectProblem(await t.submit({ spec }, tenant), 400, 'invalid_spec'))).toBe('/tags/1/name');
+    const key = pet();
+    key.paths['/p\udc00'] = {};
+    expect(pointerOf(await expectProblem(await t.submit({ spec: key }, tenant), 400, 'invalid_spec'))).toBe('/paths');
+  });
+
+  it('400 invalid_spec naming the pointer when the spec is JSON or YAML text with such an escape, in JSON or multipart', async () => {
+    const jsonText = JSON.stringify(withDescription('a\u0000b'));
+    expect(jsonText).toContain('\\u0000');
+    expect(pointerOf(await expectProblem(await t.submit({ spec: jsonText }, tenant), 400, 'invalid_spec'))).toBe('/info/description');
+    const yaml = fixture('petstore.yaml').replace(/^(\s+)title: .*$/m, '$1title: "Pets \\0 and \\ud800"');
+    expect(pointerOf(await expectProblem(await t.submit({ spec: yaml }, tenant), 400, 'invalid_spec'))).toBe('/info/title');
+    expect(pointerOf(await expectProblem(await form(yaml), 400, 'invalid_spec'))).toBe('/info/title');
+    expect(pointerOf(await expectProblem(await form(jsonText), 400, 'invalid_spec'))).toBe('/info/description');
+    // The same characters where YAML does not read escapes are plain text, and fine.
+    const literal = fixture('petstore.yaml').replace(/^(\s+)title: .*$/m, "$1title: 'Pets \\0 and \\ud800' # \\u0000");
+    expect((await t.submit({ spec: literal }, 'unstorable-but-fine')).status).toBe(202);
+  });
+
+  it('400 invalid_request naming the pointer for a NUL in name or options, in JSON or multipart', async () => {
+    const spec = fixture('petstore.yaml');
+    expect(pointerOf(await expectProblem(await t.submit({ spec, name: 'x\u0000y' }, tenant), 400, 'invalid_request'))).toBe('/name');
+    const model = { ai: { provider: 'none', model: 'm\u0000' } };
+    expect(pointerOf(await expectProblem(await t.submit({ spec, options: model }, tenant), 400, 'invalid_request'))).toBe('/options/ai/model');
+    expect(pointerOf(await expectProblem(await form(spec, { name: 'x\u0000y' }), 400, 'invalid_request'))).toBe('/name');
+    expect(pointerOf(await expectProblem(await form(spec, { options: JSON.stringify(model) }), 400, 'invalid_request'))).toBe('/options/ai/model');
+    expect(await storedTasks(tenant)).toEqual([]);
+  });
+
+  it('400 spec_too_deep for a spec object nested 300 or 5,000 deep, and 400 for options nested deep', async () => {
+    for (const levels of [300, 5_000]) {
+      const body = '{"spec":{"openapi":"3.0.3","info":{"title":"d","version":"1"},"paths":{},"x":' + '{"a":'.repeat(levels) + '1' + '}'.repeat(levels) + '}}';
+      const res = await t.call('/v1/tasks', { method: 'POST', tenant, headers: { 'content-type': 'application/json' }, body });
+      expect(pointerOf(await expectProblem(res, 400, 'spec_too_deep'))).toMatch(/^\/x(\/a)+$/);
+    }
+    const options = '{"spec":"openapi: 3.0.3","options":' + '['.repeat(1000) + ']'.repeat(1000) + '}';
+    await expectProblem(await t.call('/v1/tasks', { method: 'POST', tenant, headers: { 'content-type': 'application/json' }, body: options }), 400, 'invalid_request');
+    expect(await storedTasks(tenant)).toEqual([]);
+  });
+
+  it('a file name that would bring such text into the task name is not used', async () => {
+    const boundary = 'b0undary';
+    const body = Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="spec"; filename*=UTF-8''pets%00store.yaml\r\n\r\n${fixture('petstore.yaml')}\r\n--${boundary}--\r\n`,
+    );
+    const res = await t.call('/v1/tasks', { method: 'POST', tenant: 'unstorable-but-fine', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
+    expect(res.status).toBe(202);
+    const { taskId } = await res.json();
+    expect((await t.waitFor(taskId, 'unstorable-but-fine', () => true)).name).toBe('task');
+  });
+
+  it('accepts escaped surrogate pairs and other control characters', async () => {
+    const res = await t.submit({ spec: withDescription('emoji \ud83d\ude00 and \u0001'), name: 'ok \ud83d\ude00' }, 'unstorable-but-fine');
+    expect(res.status).toBe(202);
+  });
+});
+
 describe('authentication', () => {
   it('401 unauthorized without a token, with a bad token, with a token signed by another secret, and with a non-Bearer scheme', async () => {
     const foreign = await signTestToken('another-secret-0123456789', { sub: 'x' });
     const expired = await signTestToken(TEST_JWT_SECRET, { sub: 'x' }, Math.floor(Date.now() / 1000) - 60);
-    for (const authorization of [undefined, 'Bearer nope', `Bearer ${foreign}`, `Bearer ${expired}`, 'Basic dXNlcjpwYXNz']) {
+    // AUTH_REQUIRE_EXP defaults to true in jwt mode: a token that never expires is refused.
+    const forever = await signTestToken(TEST_JWT_SECRET, { sub: 'x' }, null);
+    for (const authorization of [undefined, 'Bearer nope', `Bearer ${foreign}`, `Bearer ${expired}`, `Bearer ${forever}`, 'Basic dXNlcjpwYXNz']) {
       for (const [method, path] of [['GET', '/v1/tasks'], ['POST', '/v1/tasks'], ['GET', '/v1/tasks/00000000-0000-4000-8000-000000000000']] as const) {
         const res = await t.call(path, { method, auth: false, headers: authorization ? { authorization } : {} });
         await expectProblem(res, 401, 'unauthorized');

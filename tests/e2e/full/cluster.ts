@@ -33,6 +33,8 @@ export interface ServiceProcess {
   url: string;
   port: number;
   logs: string[];
+  /** The process id (for RSS measurements). */
+  pid: number;
   readonly running: boolean;
   /** Sends the signal and waits for the exit (SIGKILL after 20 s). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -118,6 +120,7 @@ export async function startCluster(extraEnv: Record<string, string> = {}, option
       url,
       port: p,
       logs,
+      pid: proc.pid!,
       get running() {
         return proc.exitCode === null && proc.signalCode === null;
       },
