@@ -4,9 +4,8 @@ import { Endpoint, TestCase } from '@spectest/contracts';
 import { createDataSource, runMigrations } from '@spectest/persistence';
 import { ProgressWriter, StageReporter } from '@spectest/progress';
 import { createTestDatabase } from '@spectest/testing';
-import { enhanceEndpoints } from '../../services/ai-enhancer/src/enhancement';
-import type { ModelHistory, StageUpdate } from '../../services/ai-enhancer/src/enhancement';
-import { OllamaProvider } from '../../services/ai-enhancer/src/providers';
+import { OllamaProvider, enhanceEndpoints } from '@spectest/enhancement';
+import type { ModelHistory, StageUpdate } from '@spectest/enhancement';
 import { startFakeModelServer } from '../../tests/support/fake-model-server';
 import { benchTask } from '../../tests/support/task-input';
 

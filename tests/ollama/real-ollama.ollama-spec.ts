@@ -1,8 +1,7 @@
 import { TestCaseSchema } from '@spectest/contracts';
-import { enhanceEndpoints } from '../../services/ai-enhancer/src/enhancement';
-import type { StageUpdate } from '../../services/ai-enhancer/src/enhancement';
-import { CREATE_PET, FOUNDATION, GET_PET, OPERATIONS } from '../../services/ai-enhancer/src/enhancement/petstore.fixture';
-import { OllamaProvider } from '../../services/ai-enhancer/src/providers';
+import { OllamaProvider, enhanceEndpoints } from '@spectest/enhancement';
+import type { StageUpdate } from '@spectest/enhancement';
+import { CREATE_PET, FOUNDATION, GET_PET, OPERATIONS } from '../support/enhancement-petstore.fixture';
 
 /**
  * Against a real Ollama: `OLLAMA_URL=http://127.0.0.1:11434 [OLLAMA_MODEL=llama3.2] npm run test:ollama`.

@@ -10,3 +10,4 @@ export * from './socket.events';
 export * from './socket.schemas';
 export * from './storable-text';
 export * from './parsed-spec';
+export * from './endpoint-checkpoint';

@@ -1,23 +1,7 @@
-import type { TestCase } from '@spectest/contracts';
+import type { EndpointCheckpoint, TestCase } from '@spectest/contracts';
 import { DataSource } from 'typeorm';
 import { AiUsageStore } from './ai-usage.store';
 import type { Lease } from './dispatch.store';
-
-/** What the enhancing stage keeps of one endpoint once its model call ended (answered, failed or skipped). */
-export interface EndpointCheckpoint {
-  /** Position of the endpoint in the task's endpoint list. */
-  index: number;
-  endpoint: string;
-  /** The AI cases it added (none when it fell back to the foundation cases). */
-  cases: TestCase[];
-  /** The fallback warning, when it fell back. */
-  warning: string | null;
-  /** Whether the model answered (for the model's timing history). */
-  answered: boolean;
-  promptTokens: number;
-  completionTokens: number;
-  durationMs: number;
-}
 
 interface CheckpointRow {
   endpoint_index: number;

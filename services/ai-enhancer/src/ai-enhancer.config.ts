@@ -1,4 +1,5 @@
 import { commonEnvShape, envInt } from '@spectest/platform';
+import type { ProviderSettings } from '@spectest/enhancement';
 import { DEFAULT_SPEC_LIMITS, SpecLimits } from '@spectest/openapi';
 import { z } from 'zod';
 
@@ -37,5 +38,18 @@ export function operationViewLimits(config: AiEnhancerConfig): Pick<SpecLimits, 
     maxSchemaNesting: config.SPEC_MAX_SCHEMA_NESTING,
     maxExpandedNodes: config.SPEC_MAX_EXPANDED_NODES,
     maxExpandedBytes: config.SPEC_MAX_EXPANDED_BYTES,
+  };
+}
+
+/** The model servers and call timeouts of the config, as the enhancement core takes them. */
+export function providerSettings(config: AiEnhancerConfig): ProviderSettings {
+  return {
+    ollamaUrl: config.OLLAMA_URL,
+    ollamaModel: config.OLLAMA_MODEL,
+    openaiBaseUrl: config.OPENAI_BASE_URL,
+    openaiApiKey: config.OPENAI_API_KEY,
+    openaiModel: config.OPENAI_MODEL,
+    callTimeoutMs: config.AI_CALL_TIMEOUT_MS,
+    idleTimeoutMs: config.AI_IDLE_TIMEOUT_MS,
   };
 }

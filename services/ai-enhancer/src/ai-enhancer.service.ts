@@ -3,11 +3,8 @@ import { AppError, Endpoint, isTerminalStatus } from '@spectest/contracts';
 import { AiUsageStore, EnhancementCheckpointStore, GenerationStore, TaskStore } from '@spectest/persistence';
 import { metrics } from '@spectest/platform';
 import { StageReporter, StageRun, StaleDispatchError, storedOptions } from '@spectest/progress';
-import { AI_ENHANCER_CONFIG, AiEnhancerConfig, operationViewLimits } from './ai-enhancer.config';
-import { EndpointResult, EtaAccuracy, EtaEstimator, enhanceEndpoints } from './enhancement';
-import { chooseProvider } from './model-provider.factory';
-import { ModelCallError, ModelProvider, isModelCallError } from './providers';
-import { promptOperation } from './prompt-operation';
+import { EndpointResult, EtaAccuracy, EtaEstimator, ModelCallError, ModelProvider, chooseProvider, enhanceEndpoints, isModelCallError, promptOperation } from '@spectest/enhancement';
+import { AI_ENHANCER_CONFIG, AiEnhancerConfig, operationViewLimits, providerSettings } from './ai-enhancer.config';
 import { TaskAbortRegistry } from './task-abort.registry';
 
 /**
@@ -45,7 +42,7 @@ export class AiEnhancerService {
     const started = Date.now();
     try {
       const options = storedOptions(task.options);
-      const choice = chooseProvider(options.ai, this.config);
+      const choice = chooseProvider(options.ai, providerSettings(this.config));
       if ('skipReason' in choice) {
         await reporter.skipped({
           messageKey: 'enhancing.skipped',

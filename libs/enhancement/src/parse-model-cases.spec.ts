@@ -1,6 +1,6 @@
 import { TestCaseSchema } from '@spectest/contracts';
 import { parseModelCases } from './parse-model-cases';
-import { CREATE_PET, FOUNDATION, GET_PET, OPERATIONS } from './petstore.fixture';
+import { CREATE_PET, FOUNDATION, GET_PET, OPERATIONS } from '../../../tests/support/enhancement-petstore.fixture';
 
 const getCase = (over: Record<string, any> = {}) => ({
   title: 'unknown pet id',

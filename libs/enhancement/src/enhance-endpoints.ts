@@ -1,6 +1,6 @@
 import { Endpoint, MessageKey, MessageParams, TestCase, Tokens } from '@spectest/contracts';
-import type { EndpointCheckpoint } from '@spectest/persistence';
-import { ModelCallError, ModelProvider, ModelResult } from '../providers/model-provider';
+import type { EndpointCheckpoint } from '@spectest/contracts';
+import { ModelCallError, ModelProvider, ModelResult } from './providers/model-provider';
 import { buildEnhancementRequest } from './enhancement.prompt';
 import { EtaAccuracy, EtaEstimator, ModelHistory } from './eta.estimator';
 import { asOperation } from './operation';

@@ -1,9 +1,9 @@
 import { Endpoint, TestCaseSchema } from '@spectest/contracts';
-import { Behaviour, FakeModelServer, startFakeModelServer } from '../../../../tests/support/fake-model-server';
-import { ModelCallError, ModelProvider, ModelRequest, ModelResult, TokenProgress } from '../providers/model-provider';
-import { OllamaProvider } from '../providers/ollama.provider';
+import { Behaviour, FakeModelServer, startFakeModelServer } from '../../../tests/support/fake-model-server';
+import { ModelCallError, ModelProvider, ModelRequest, ModelResult, TokenProgress } from './providers/model-provider';
+import { OllamaProvider } from './providers/ollama.provider';
 import { EnhanceContext, enhanceEndpoints } from './enhance-endpoints';
-import { CREATE_PET, FOUNDATION, GET_PET, OPERATIONS } from './petstore.fixture';
+import { CREATE_PET, FOUNDATION, GET_PET, OPERATIONS } from '../../../tests/support/enhancement-petstore.fixture';
 import { StageUpdate } from './serial-reporter';
 
 type Step = { tokens: number; stepMs?: number; text?: string; error?: ModelCallError; promptTokens?: number };

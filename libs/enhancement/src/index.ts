@@ -8,3 +8,7 @@ export type { OperationLike } from './operation';
 export type { StageUpdate } from './serial-reporter';
 export { EtaEstimator } from './eta.estimator';
 export type { EtaAccuracy, ModelHistory } from './eta.estimator';
+export * from './providers';
+export { chooseProvider } from './provider-choice';
+export type { ProviderChoice, ProviderSettings } from './provider-choice';
+export { promptOperation } from './prompt-operation';

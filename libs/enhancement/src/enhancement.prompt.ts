@@ -1,5 +1,5 @@
 import { Endpoint, TestCase } from '@spectest/contracts';
-import { ModelRequest } from '../providers/model-provider';
+import { ModelRequest } from './providers/model-provider';
 import { answerJsonSchema } from './answer.schema';
 import { OperationLike, documentedStatuses, parametersOf, requestMediaTypes } from './operation';
 
